@@ -1,0 +1,201 @@
+// Configuration: environment over <home>/config.json over defaults, validated with zod once at
+// start-up. A bad value stops the process with one message naming the field (exit 78, which
+// supervisors are told not to restart on).
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { parseDuration } from "./duration.ts";
+import { DEFAULT_MAX_EVENT_BYTES, sessionIdSchema } from "./event.ts";
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, config: 78 } as const;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  constructor(
+    readonly field: string,
+    detail: string,
+    readonly origin?: string,
+  ) {
+    super(`config error: ${field}${origin ? ` (from ${origin})` : ""}: ${detail}`);
+  }
+}
+
+const duration = (fallback: string) =>
+  z
+    .union([z.number(), z.string()])
+    .default(fallback)
+    .transform((value, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === undefined) {
+        ctx.addIssue({ code: "custom", message: `expected a duration like "90s", "15m" or seconds, got ${JSON.stringify(value)}` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+const optionalDuration = duration("0").transform((ms) => (ms > 0 ? ms : undefined));
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+const flag = (fallback: boolean) =>
+  z
+    .union([z.boolean(), z.enum(["1", "0", "true", "false", "yes", "no", "on", "off"])])
+    .default(fallback)
+    .transform((v) => v === true || v === "1" || v === "true" || v === "yes" || v === "on");
+// Generic over the shape, zod cannot see that {} satisfies an all-defaults object; it does.
+const section = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape).prefault({} as never);
+
+export const configSchema = z.strictObject({
+  redisUrl: z
+    .string()
+    .default("redis://127.0.0.1:6379")
+    .refine((u) => /^rediss?:\/\//.test(u), "must start with redis:// or rediss:// (TLS)"),
+  prefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, _ . - only").default("agent"),
+  role: z.enum(["central", "satellite"]).default("central"),
+  session: sessionIdSchema.optional(),
+  apiToken: z.string().min(16, "use at least 16 characters").optional(),
+  logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  maxEventBytes: int(DEFAULT_MAX_EVENT_BYTES, 256),
+  inboxCap: int(10_000),
+  maxEventAge: optionalDuration,
+  drainBatch: int(100, 1),
+  drainBatchBytes: int(512 * 1024, 1024),
+  pushDedupeWindow: duration("24h"),
+  ackMemory: duration("10m"),
+  leaseTtl: duration("30s"),
+  sweepInterval: duration("30s"),
+  heartbeat: section({
+    enabled: flag(true),
+    interval: duration("15m"),
+    cron: z.string().optional(),
+    timezone: z.string().optional(),
+    file: z.string().optional(),
+    backoffAfter: int(3),
+    quietAfterHuman: duration("10m"),
+  }),
+  watchdog: section({
+    threshold: optionalDuration,
+    checkEvery: optionalDuration,
+  }),
+  worker: section({
+    host: z.string().default("127.0.0.1"),
+    port: int(8787, 0).pipe(z.number().max(65535)),
+    serveOrigin: z.url().optional(),
+    githubSecret: z.string().optional(),
+    bodyLimit: int(1024 * 1024, 1024),
+    rateLimitPerMinute: int(120, 1),
+  }),
+  inngest: section({
+    baseUrl: z.url().optional(),
+    dev: z.string().optional(),
+    signingKey: z.string().optional(),
+    eventKey: z.string().optional(),
+  }),
+  daemon: section({
+    host: z.string().default("127.0.0.1"),
+    port: int(8788, 0).pipe(z.number().max(65535)),
+    wsToken: z.string().min(16, "use at least 16 characters").optional(),
+    turnTimeout: duration("10m"),
+    queueLimit: int(50, 1),
+    replyTo: z.string().optional(),
+  }),
+  telegram: section({
+    botToken: z.string().optional(),
+    allowedChats: z.array(z.number().int()).default([]),
+    apiRoot: z.url().optional(),
+  }),
+});
+
+type Settings = z.output<typeof configSchema>;
+export interface Config extends Settings {
+  readonly home: string;
+  readonly paths: {
+    configFile: string;
+    spool: string;
+    tripwire: string;
+    heartbeatFile: string;
+    logs: string;
+  };
+}
+
+/** Environment variables and the config field each one overrides. */
+export const ENV_FIELDS: Record<string, string> = {
+  REDIS_URL: "redisUrl",
+  GATEWAY_PREFIX: "prefix",
+  GATEWAY_ROLE: "role",
+  GATEWAY_SESSION: "session",
+  GATEWAY_API_TOKEN: "apiToken",
+  GATEWAY_LOG_LEVEL: "logLevel",
+  GATEWAY_HEARTBEAT: "heartbeat.enabled",
+  GATEWAY_HEARTBEAT_INTERVAL: "heartbeat.interval",
+  GATEWAY_HEARTBEAT_FILE: "heartbeat.file",
+  GATEWAY_WATCHDOG_THRESHOLD: "watchdog.threshold",
+  TELEGRAM_BOT_TOKEN: "telegram.botToken",
+  INNGEST_BASE_URL: "inngest.baseUrl",
+  INNGEST_DEV: "inngest.dev",
+  INNGEST_SIGNING_KEY: "inngest.signingKey",
+  INNGEST_EVENT_KEY: "inngest.eventKey",
+};
+
+export function gatewayHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.AGENT_GATEWAY_HOME || join(homedir(), ".config", "agent-gateway");
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split(".");
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const child = node[part];
+    node = (node[part] = child && typeof child === "object" ? { ...child } : {}) as Record<string, unknown>;
+  }
+  node[parts.at(-1)!] = value;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  if (!existsSync(file)) return {};
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ConfigError("config.json", `${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!data || typeof data !== "object" || Array.isArray(data)) {
+    throw new ConfigError("config.json", `${file} must hold a JSON object`);
+  }
+  return data as Record<string, unknown>;
+}
+
+/** Loads and validates the configuration; throws ConfigError naming the first bad field. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const home = gatewayHome(env);
+  const configFile = join(home, "config.json");
+  const raw = readConfigFile(configFile);
+  const fromEnv = new Map<string, string>();
+  for (const [name, field] of Object.entries(ENV_FIELDS)) {
+    const value = env[name];
+    if (value === undefined || value === "") continue;
+    setPath(raw, field, value);
+    fromEnv.set(field, name);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.join(".") || "(config)";
+    throw new ConfigError(field, issue.message, fromEnv.get(field) ?? (existsSync(configFile) ? configFile : undefined));
+  }
+  const settings = parsed.data;
+  return {
+    ...settings,
+    home,
+    paths: {
+      configFile,
+      spool: join(home, "spool.jsonl"),
+      tripwire: join(home, "last-heartbeat"),
+      heartbeatFile: settings.heartbeat.file ?? join(home, "HEARTBEAT.md"),
+      logs: join(home, "logs"),
+    },
+  };
+}
+
+/** The watchdog threshold: configured, or twice the heartbeat interval. */
+export function watchdogThreshold(config: Config): number {
+  return config.watchdog.threshold ?? 2 * config.heartbeat.interval;
+}

@@ -1,0 +1,75 @@
+// Drain and acknowledge: the consumer's half of the protocol. `drainBatch` takes the oldest
+// events atomically into the in-flight list (or returns the batch already there), validates
+// them, and dead-letters what fails; `ackBatch` clears the batch once pi has taken it.
+import type { Redis } from "ioredis";
+import { parseEntry, type GatewayEvent } from "./event.ts";
+import { inboxesOf, keysFor } from "./keys.ts";
+import { runScript } from "./scripts.ts";
+
+export interface DrainSettings {
+  prefix: string;
+  maxEventBytes: number;
+  drainBatch: number;
+  drainBatchBytes: number;
+  /** ms an acknowledged id is remembered to suppress a redelivery of its batch. */
+  ackMemory: number;
+}
+
+export interface DrainedEntry {
+  event: GatewayEvent;
+  /** The entry exactly as stored; the ack removes it by value. */
+  raw: string;
+}
+
+export interface Batch {
+  session: string;
+  /** True when this batch was already in flight: a consumer crashed or never acknowledged it. */
+  redelivered: boolean;
+  entries: DrainedEntry[];
+  /** Entries that failed validation, now in the dead-letter list. */
+  deadLettered: { raw: string; reason: string }[];
+}
+
+export async function drainBatch(redis: Redis, settings: DrainSettings, session: string): Promise<Batch> {
+  const keys = keysFor(settings.prefix);
+  const now = Date.now();
+  const reply = (await runScript(
+    redis,
+    "drain",
+    [keys.inflight(session), keys.acked(session), keys.dead(session), ...inboxesOf(session).map(keys.inbox)],
+    [settings.drainBatch, settings.drainBatchBytes, now, settings.ackMemory],
+  )) as [number, ...string[]];
+  const [redelivered, ...raws] = reply;
+  const entries: DrainedEntry[] = [];
+  const deadLettered: Batch["deadLettered"] = [];
+  for (const raw of raws) {
+    const parsed = parseEntry(raw, settings.maxEventBytes);
+    if (parsed.ok) entries.push({ event: parsed.event, raw });
+    else deadLettered.push({ raw, reason: parsed.reason });
+  }
+  if (deadLettered.length > 0) {
+    await runScript(
+      redis,
+      "deadLetter",
+      [keys.inflight(session), keys.dead(session)],
+      [now, ...deadLettered.flatMap(({ raw, reason }) => [raw, reason])],
+    );
+  }
+  return { session, redelivered: redelivered === 1, entries, deadLettered };
+}
+
+/** Clears the batch's entries from the in-flight list; returns how many were removed. */
+export async function ackBatch(
+  redis: Redis,
+  settings: Pick<DrainSettings, "prefix" | "ackMemory">,
+  batch: Pick<Batch, "session" | "entries">,
+): Promise<number> {
+  if (batch.entries.length === 0) return 0;
+  const keys = keysFor(settings.prefix);
+  return (await runScript(
+    redis,
+    "ack",
+    [keys.inflight(batch.session), keys.acked(batch.session)],
+    [Date.now(), settings.ackMemory, ...batch.entries.flatMap(({ event, raw }) => [event.id, raw])],
+  )) as number;
+}

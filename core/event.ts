@@ -1,0 +1,99 @@
+// The wire contract: one gateway event, validated with zod at every boundary (push, drain,
+// HTTP, Inngest). Producers may leave out `id`, `ts` and `v`; they are filled in here.
+import { z } from "zod";
+import { newEventId } from "./id.ts";
+
+export const SCHEMA_VERSION = 1;
+export const DEFAULT_MAX_EVENT_BYTES = 64 * 1024;
+
+const name = z.string().min(1).max(200);
+export const sessionIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,128}$/, "must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+export const prioritySchema = z.enum(["low", "normal", "urgent"]);
+export type Priority = z.infer<typeof prioritySchema>;
+
+/** A stored event, exactly as it travels through Redis. Unknown fields are refused. */
+export const eventSchema = z.strictObject({
+  id: name,
+  type: name,
+  source: name,
+  payload: z.record(z.string(), z.unknown()),
+  ts: z.number().finite().nonnegative(),
+  originSession: sessionIdSchema.optional(),
+  priority: prioritySchema.optional(),
+  v: z.number().int().min(1).optional(),
+});
+export type GatewayEvent = z.infer<typeof eventSchema>;
+
+/** What a producer hands over: the same, with id, ts and payload optional. */
+export const eventInputSchema = eventSchema.extend({
+  id: name.optional(),
+  ts: z.number().finite().nonnegative().optional(),
+  payload: z.record(z.string(), z.unknown()).optional(),
+});
+export type EventInput = z.input<typeof eventInputSchema>;
+
+export class EventError extends Error {
+  override name = "EventError";
+}
+
+/** One line naming each bad field, e.g. `payload: expected record, received string`. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join(".") : "(event)"}: ${issue.message}`)
+    .join("; ");
+}
+
+function checkVersion(v: number | undefined): void {
+  if (v !== undefined && v > SCHEMA_VERSION) {
+    throw new EventError(
+      `schema version ${v} is newer than this gateway understands (${SCHEMA_VERSION}); upgrade agent-gateway`,
+    );
+  }
+}
+
+/** Validates producer input and returns the event with id and ts filled in, plus its JSON. */
+export function buildEvent(
+  input: unknown,
+  maxBytes = DEFAULT_MAX_EVENT_BYTES,
+  now = Date.now(),
+): { event: GatewayEvent; json: string } {
+  const parsed = eventInputSchema.safeParse(input);
+  if (!parsed.success) throw new EventError(`invalid event: ${describeZodError(parsed.error)}`);
+  checkVersion(parsed.data.v);
+  const event: GatewayEvent = {
+    ...parsed.data,
+    id: parsed.data.id ?? newEventId(now),
+    ts: parsed.data.ts ?? now,
+    payload: parsed.data.payload ?? {},
+  };
+  const json = JSON.stringify(event);
+  const bytes = Buffer.byteLength(json);
+  if (bytes > maxBytes) {
+    throw new EventError(`event ${event.id} is ${bytes} bytes, over the ${maxBytes}-byte cap`);
+  }
+  return { event, json };
+}
+
+export type ParsedEntry = { ok: true; event: GatewayEvent } | { ok: false; reason: string };
+
+/** Validates one raw inbox entry (anything may have been LPUSHed by hand). Never throws. */
+export function parseEntry(raw: string, maxBytes = DEFAULT_MAX_EVENT_BYTES): ParsedEntry {
+  const bytes = Buffer.byteLength(raw);
+  if (bytes > maxBytes) return { ok: false, reason: `oversize: ${bytes} bytes, cap ${maxBytes}` };
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch (error) {
+    return { ok: false, reason: `not JSON: ${(error as Error).message}` };
+  }
+  const parsed = eventSchema.safeParse(data);
+  if (!parsed.success) return { ok: false, reason: `invalid event: ${describeZodError(parsed.error)}` };
+  try {
+    checkVersion(parsed.data.v);
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message };
+  }
+  return { ok: true, event: parsed.data };
+}

@@ -1,0 +1,58 @@
+// What every CLI command shares: argument parsing that turns mistakes into usage errors
+// (exit 2), config loading (exit 78 on a bad value), and a Redis connection that is closed
+// afterwards.
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { Redis } from "ioredis";
+import { loadConfig, type Config } from "../core/config.ts";
+import { connectRedis, ensureConnected } from "../core/redis.ts";
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export interface Command {
+  /** One line for `agent-gateway --help`. */
+  summary: string;
+  /** The whole `--help` text. */
+  usage: string;
+  run(args: string[], io: CommandIO): Promise<number>;
+}
+
+export interface CommandIO {
+  env: NodeJS.ProcessEnv;
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  readStdin: () => Promise<string>;
+}
+
+export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
+  args: string[],
+  options: T,
+  allowPositionals = true,
+) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export function configFrom(io: CommandIO): Config {
+  return loadConfig(io.env);
+}
+
+/** Connects as a producer (fails fast), runs fn, and always closes the connection. */
+export async function withRedis<T>(config: Config, fn: (redis: Redis) => Promise<T>, name = "agent-gateway-cli"): Promise<T> {
+  const redis = connectRedis(config.redisUrl, { kind: "producer", name });
+  try {
+    await ensureConnected(redis);
+    return await fn(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Redis URL with any password masked, for messages. */
+export function safeUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+}

@@ -1,0 +1,185 @@
+// Each Lua script against a real redis-server: push, drain, ack, dead-letter, lease, release.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ackBatch, drainBatch } from "../../core/drain.ts";
+import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
+import { pushEvent, pushEvents } from "../../core/push.ts";
+import { connectRedis, ensureConnected } from "../../core/redis.ts";
+import { holdLease, listSessions, newLease, releaseLease } from "../../core/sessions.ts";
+import { startRedis } from "../harness/redis.ts";
+import { testConfig } from "../harness/settings.ts";
+
+const server = await startRedis();
+const redis = connectRedis(server.url, { kind: "consumer" });
+await ensureConnected(redis);
+test.after(() => redis.disconnect());
+
+function setup(overrides = {}) {
+  const config = testConfig(server.url, server.prefix(), overrides);
+  return { config, keys: keysFor(config.prefix) };
+}
+
+test("push: an event with no origin lands in the central inbox and wakes it", async () => {
+  const { config, keys } = setup();
+  const sub = server.client();
+  const woke = new Promise((resolve) => sub.on("message", resolve));
+  await sub.subscribe(keys.notify(CENTRAL_SESSION));
+  const result = await pushEvent(redis, config, { type: "build.done", source: "ci" });
+  assert.equal(result.delivered, 1);
+  assert.match(result.id, /^[0-9A-HJKMNP-TV-Z]{26}$/);
+  assert.deepEqual(await woke, keys.notify(CENTRAL_SESSION));
+  const [raw] = await redis.lrange(keys.inbox(CENTRAL_SESSION), 0, -1);
+  assert.equal(JSON.parse(raw!).type, "build.done");
+});
+
+test("push: an origin with a live lease gets the event too; an expired one does not", async () => {
+  const { config, keys } = setup();
+  const lease = newLease("pid-4242", "satellite");
+  assert.equal(await holdLease(redis, config.prefix, { lease, ttl: 60_000 }), undefined);
+  const live = await pushEvent(redis, config, { type: "job.done", source: "sh", originSession: "pid-4242" });
+  assert.equal(live.delivered, 2);
+  assert.equal(await redis.llen(keys.inbox("pid-4242")), 1);
+  await releaseLease(redis, config.prefix, lease);
+  const gone = await pushEvent(redis, config, { type: "job.done", source: "sh", originSession: "pid-4242" });
+  assert.equal(gone.delivered, 1);
+  assert.equal(await redis.llen(keys.inbox("pid-4242")), 1);
+  assert.equal(await redis.llen(keys.inbox(CENTRAL_SESSION)), 2);
+});
+
+test("push: the same id pushed twice is delivered once", async () => {
+  const { config, keys } = setup();
+  const first = await pushEvent(redis, config, { id: "once", type: "t", source: "s" });
+  const second = await pushEvent(redis, config, { id: "once", type: "t", source: "s" });
+  assert.deepEqual([first.duplicate, second.duplicate], [false, true]);
+  const batch = await pushEvents(redis, config, [
+    { id: "twin", type: "t", source: "s" },
+    { id: "twin", type: "t", source: "s" },
+  ]);
+  assert.deepEqual(batch.map((r) => r.delivered), [1, 0]);
+  assert.equal(await redis.llen(keys.inbox(CENTRAL_SESSION)), 2);
+});
+
+test("push: a batch is validated as a whole before anything is written", async () => {
+  const { config, keys } = setup();
+  await assert.rejects(
+    pushEvents(redis, config, [{ type: "ok", source: "s" }, { type: "", source: "s" }]),
+    /invalid event: type/,
+  );
+  assert.equal(await redis.llen(keys.inbox(CENTRAL_SESSION)), 0);
+});
+
+test("push: past the inbox cap the oldest entries move to dead letters as overflow", async () => {
+  const { config, keys } = setup({ inboxCap: 3 });
+  await pushEvents(redis, config, [1, 2, 3, 4, 5].map((n) => ({ id: `e${n}`, type: "t", source: "s" })));
+  const kept = (await redis.lrange(keys.inbox(CENTRAL_SESSION), 0, -1)).map((r) => JSON.parse(r).id);
+  assert.deepEqual(kept, ["e5", "e4", "e3"]);
+  const dead = (await redis.lrange(keys.dead(CENTRAL_SESSION), 0, -1)).map((r) => JSON.parse(r));
+  assert.deepEqual(dead.map((d) => [d.reason, JSON.parse(d.raw).id]), [["overflow", "e2"], ["overflow", "e1"]]);
+  assert.equal(await redis.hget(keys.overflow, CENTRAL_SESSION), "2");
+});
+
+test("drain: takes the oldest first, bounded by count, parking them in flight", async () => {
+  const { config, keys } = setup({ drainBatch: 2 });
+  await pushEvents(redis, config, ["a", "b", "c"].map((id) => ({ id, type: "t", source: "s" })));
+  const batch = await drainBatch(redis, config, CENTRAL_SESSION);
+  assert.deepEqual(batch.entries.map((e) => e.event.id), ["a", "b"]);
+  assert.equal(batch.redelivered, false);
+  assert.equal(await redis.llen(keys.inflight(CENTRAL_SESSION)), 2);
+  assert.equal(await redis.llen(keys.inbox(CENTRAL_SESSION)), 1);
+});
+
+test("drain: bounded by bytes, but always takes at least one entry", async () => {
+  const { config } = setup({ drainBatchBytes: 1024 });
+  const big = "x".repeat(2000);
+  await pushEvents(redis, config, [
+    { id: "big", type: "t", source: "s", payload: { big } },
+    { id: "small", type: "t", source: "s" },
+  ]);
+  const first = await drainBatch(redis, config, CENTRAL_SESSION);
+  assert.deepEqual(first.entries.map((e) => e.event.id), ["big"]);
+  await ackBatch(redis, config, first);
+  const second = await drainBatch(redis, config, CENTRAL_SESSION);
+  assert.deepEqual(second.entries.map((e) => e.event.id), ["small"]);
+});
+
+test("drain: an unacknowledged batch comes back marked redelivered, and only it", async () => {
+  const { config } = setup();
+  await pushEvent(redis, config, { id: "first", type: "t", source: "s" });
+  await drainBatch(redis, config, CENTRAL_SESSION);
+  await pushEvent(redis, config, { id: "second", type: "t", source: "s" });
+  const again = await drainBatch(redis, config, CENTRAL_SESSION);
+  assert.equal(again.redelivered, true);
+  assert.deepEqual(again.entries.map((e) => e.event.id), ["first"]);
+  await ackBatch(redis, config, again);
+  const next = await drainBatch(redis, config, CENTRAL_SESSION);
+  assert.deepEqual([next.redelivered, next.entries.map((e) => e.event.id)], [false, ["second"]]);
+});
+
+test("drain: the central session also drains the legacy main inbox; satellites do not", async () => {
+  const { config, keys } = setup();
+  await redis.lpush(keys.inbox("main"), JSON.stringify({ id: "legacy", type: "t", source: "s", payload: {}, ts: 0 }));
+  const satellite = await drainBatch(redis, config, "pid-1");
+  assert.equal(satellite.entries.length, 0);
+  const central = await drainBatch(redis, config, CENTRAL_SESSION);
+  assert.deepEqual(central.entries.map((e) => e.event.id), ["legacy"]);
+});
+
+test("ack: clears the batch; an acknowledged id left in flight is dead-lettered, not redelivered", async () => {
+  const { config, keys } = setup();
+  await pushEvent(redis, config, { id: "acked", type: "t", source: "s" });
+  const batch = await drainBatch(redis, config, CENTRAL_SESSION);
+  assert.equal(await ackBatch(redis, config, batch), 1);
+  assert.equal(await redis.llen(keys.inflight(CENTRAL_SESSION)), 0);
+  // Simulate the entry reappearing in flight (e.g. an ack applied twice by two processes).
+  await redis.rpush(keys.inflight(CENTRAL_SESSION), batch.entries[0]!.raw);
+  const again = await drainBatch(redis, config, CENTRAL_SESSION);
+  assert.equal(again.entries.length, 0);
+  const [dead] = await redis.lrange(keys.dead(CENTRAL_SESSION), 0, -1);
+  assert.match(JSON.parse(dead!).reason, /already acknowledged/);
+});
+
+test("ack: a reused id pushed fresh after an ack is still delivered", async () => {
+  const { config, keys } = setup({ pushDedupeWindow: 0 });
+  const raw = JSON.stringify({ id: "test", type: "test", source: "manual", payload: {}, ts: 0 });
+  await redis.lpush(keys.inbox("main"), raw);
+  await ackBatch(redis, config, await drainBatch(redis, config, CENTRAL_SESSION));
+  await redis.lpush(keys.inbox("main"), raw);
+  const second = await drainBatch(redis, config, CENTRAL_SESSION);
+  assert.deepEqual(second.entries.map((e) => e.event.id), ["test"]);
+});
+
+test("dead-letter: invalid entries move out of flight with their reason; neighbours stay", async () => {
+  const { config, keys } = setup();
+  const good = JSON.stringify({ id: "good", type: "t", source: "s", payload: {}, ts: 1 });
+  await redis.lpush(keys.inbox(CENTRAL_SESSION), "not json", good, JSON.stringify({ id: 1 }));
+  const batch = await drainBatch(redis, config, CENTRAL_SESSION);
+  assert.deepEqual(batch.entries.map((e) => e.event.id), ["good"]);
+  assert.equal(batch.deadLettered.length, 2);
+  assert.deepEqual(await redis.lrange(keys.inflight(CENTRAL_SESSION), 0, -1), [good]);
+  const dead = (await redis.lrange(keys.dead(CENTRAL_SESSION), 0, -1)).map((d) => JSON.parse(d));
+  assert.deepEqual(dead.map((d) => d.raw).sort(), ["not json", '{"id":1}']);
+  assert.ok(dead.every((d) => typeof d.reason === "string" && d.at > 0));
+});
+
+test("lease: a second owner cannot take a held session id; release keeps the inbox", async () => {
+  const { config, keys } = setup();
+  const mine = newLease(CENTRAL_SESSION, "central");
+  const theirs = newLease(CENTRAL_SESSION, "central");
+  assert.equal(await holdLease(redis, config.prefix, { lease: mine, ttl: 60_000 }), undefined);
+  assert.equal(await holdLease(redis, config.prefix, { lease: mine, ttl: 60_000 }), undefined, "refresh");
+  assert.equal((await holdLease(redis, config.prefix, { lease: theirs, ttl: 60_000 }))?.owner, mine.owner);
+  assert.equal(await releaseLease(redis, config.prefix, theirs), false);
+  await pushEvent(redis, config, { type: "t", source: "s" });
+  assert.equal(await releaseLease(redis, config.prefix, mine), true);
+  assert.equal(await redis.llen(keys.inbox(CENTRAL_SESSION)), 1);
+  assert.equal(await redis.sismember(keys.sessions, CENTRAL_SESSION), 0);
+});
+
+test("sessions: members without a lease are pruned from the registry", async () => {
+  const { config, keys } = setup();
+  await redis.sadd(keys.sessions, "pid-999", "main");
+  await holdLease(redis, config.prefix, { lease: newLease("pid-1", "satellite"), ttl: 60_000 });
+  const live = await listSessions(redis, config.prefix);
+  assert.deepEqual(live.map((s) => s.session), ["pid-1"]);
+  assert.deepEqual(await redis.smembers(keys.sessions), ["pid-1"]);
+});
