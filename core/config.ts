@@ -133,6 +133,8 @@ export const ENV_FIELDS: Record<string, string> = {
   INNGEST_DEV: "inngest.dev",
   INNGEST_SIGNING_KEY: "inngest.signingKey",
   INNGEST_EVENT_KEY: "inngest.eventKey",
+  INNGEST_SERVE_ORIGIN: "worker.serveOrigin",
+  GITHUB_WEBHOOK_SECRET: "worker.githubSecret",
 };
 
 export function gatewayHome(env: NodeJS.ProcessEnv = process.env): string {

@@ -20,6 +20,8 @@ export interface Keys {
   readonly lastHeartbeat: string;
   pushMarker(id: string): string;
   lock(name: string): string;
+  /** Last slot a scheduled job fired for (ms), so a restarted scheduler catches up once. */
+  lastFired(name: string): string;
 }
 
 export function keysFor(prefix = "agent"): Keys {
@@ -37,6 +39,7 @@ export function keysFor(prefix = "agent"): Keys {
     lastHeartbeat: `${p}gateway:last-heartbeat`,
     pushMarker: (id) => `${p}gateway:pushed:${id}`,
     lock: (name) => `${p}gateway:lock:${name}`,
+    lastFired: (name) => `${p}gateway:last-fired:${name}`,
   };
 }
 
