@@ -62,7 +62,15 @@ export interface StartOptions {
   aof?: boolean;
 }
 
+/** Starts a throwaway redis-server inside a test file; it is stopped when the file ends. */
 export async function startRedis(options: StartOptions = {}): Promise<TestRedis> {
+  const server = await launchRedis(options);
+  after(server.stop);
+  return server;
+}
+
+/** Starts a throwaway redis-server; the caller stops it (benchmarks use this directly). */
+export async function launchRedis(options: StartOptions = {}): Promise<TestRedis> {
   requireRedisServer();
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "agent-gateway-redis-"));
@@ -96,7 +104,6 @@ export async function startRedis(options: StartOptions = {}): Promise<TestRedis>
   };
 
   await start();
-  after(stop);
   // Last resort if the test process dies without running its hooks.
   process.once("exit", () => child?.kill("SIGKILL"));
   return {

@@ -1,0 +1,122 @@
+// Benchmark 2 — push throughput, one producer, every event fanned out to central + a live origin.
+// Baselines in the same run: raw `redis-benchmark -t lpush -c 1` (and `-P 16` for the batch API),
+// and the seed's naive push (SMEMBERS, then LPUSH and PUBLISH per target, each awaited).
+import type { Redis } from "ioredis";
+import { keysFor, CENTRAL_SESSION } from "../core/keys.ts";
+import { pushEvent, pushEvents, type PushSettings } from "../core/push.ts";
+import { holdLease, newLease } from "../core/sessions.ts";
+import { buildEvent } from "../core/event.ts";
+import { connectRedis, ensureConnected } from "../core/redis.ts";
+import { loadConfig } from "../core/config.ts";
+import { launchRedis } from "../test/harness/redis.ts";
+import { median, nowMs } from "./lib/stats.ts";
+import { ratio, type BenchReport } from "./lib/report.ts";
+import { redisBenchmarkRps } from "./lib/redis-benchmark.ts";
+
+const ROUNDS = 3;
+const SINGLE_EVENTS = 10_000;
+const BATCH_EVENTS = 50_000;
+const BATCH_SIZE = 100;
+const ORIGIN = "pid-bench";
+
+function sampleEvent(i: number) {
+  return { type: "build.done", source: "bench", originSession: ORIGIN, payload: { job: `job-${i}`, status: "ok", n: i } };
+}
+
+/** The seed's push, kept here only as the baseline: one round trip per command, each awaited. */
+async function naivePush(redis: Redis, prefix: string, json: string): Promise<void> {
+  const keys = keysFor(prefix);
+  const targets = await redis.smembers(keys.sessions);
+  for (const sid of targets) {
+    await redis.lpush(keys.inbox(sid), json);
+    await redis.publish(keys.notify(sid), "event");
+  }
+}
+
+async function timed(count: number, body: () => Promise<void>): Promise<number> {
+  const start = nowMs();
+  await body();
+  return count / ((nowMs() - start) / 1000);
+}
+
+export async function run(): Promise<BenchReport> {
+  const server = await launchRedis();
+  const redis = connectRedis(server.url, { kind: "producer", name: "bench-push" });
+  try {
+    await ensureConnected(redis);
+    const base = loadConfig({ AGENT_GATEWAY_HOME: "/nonexistent-agent-gateway-home" });
+    // No inbox cap during the bench: the overflow path is not what is measured here.
+    const settings: PushSettings = { prefix: "bench", maxEventBytes: base.maxEventBytes, inboxCap: 0, pushDedupeWindow: base.pushDedupeWindow };
+    const eventBytes = buildEvent(sampleEvent(0)).json.length;
+    const fresh = async () => {
+      await redis.flushdb();
+      await holdLease(redis, settings.prefix, { lease: newLease(ORIGIN, "satellite"), ttl: 600_000 });
+      // The seed's registry lists every target by name.
+      await redis.sadd(keysFor(settings.prefix).sessions, CENTRAL_SESSION, ORIGIN);
+    };
+
+    const results = { rawLpush: [] as number[], clientLpush: [] as number[], naive: [] as number[], ours: [] as number[], rawPipelined: [] as number[], batch: [] as number[] };
+    let reached = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      await fresh();
+      results.rawLpush.push(redisBenchmarkRps({ port: server.port, test: "lpush", requests: SINGLE_EVENTS * 2, dataSize: eventBytes }));
+      await fresh();
+      const filler = "x".repeat(eventBytes);
+      results.clientLpush.push(
+        await timed(SINGLE_EVENTS, async () => {
+          for (let i = 0; i < SINGLE_EVENTS; i++) await redis.lpush("bench:floor", filler);
+        }),
+      );
+      await fresh();
+      results.naive.push(
+        await timed(SINGLE_EVENTS, async () => {
+          for (let i = 0; i < SINGLE_EVENTS; i++) {
+            await naivePush(redis, settings.prefix, JSON.stringify({ id: `n${round}-${i}`, ts: Date.now(), ...sampleEvent(i) }));
+          }
+        }),
+      );
+      await fresh();
+      results.ours.push(
+        await timed(SINGLE_EVENTS, async () => {
+          for (let i = 0; i < SINGLE_EVENTS; i++) reached += (await pushEvent(redis, settings, sampleEvent(i))).delivered;
+        }),
+      );
+      await fresh();
+      results.rawPipelined.push(redisBenchmarkRps({ port: server.port, test: "lpush", requests: BATCH_EVENTS * 4, dataSize: eventBytes, pipeline: 16 }));
+      await fresh();
+      results.batch.push(
+        await timed(BATCH_EVENTS, async () => {
+          for (let i = 0; i < BATCH_EVENTS; i += BATCH_SIZE) {
+            const inputs = Array.from({ length: BATCH_SIZE }, (_, k) => sampleEvent(i + k));
+            for (const r of await pushEvents(redis, settings, inputs)) reached += r.delivered;
+          }
+        }),
+      );
+    }
+    const expectedReached = ROUNDS * (SINGLE_EVENTS + BATCH_EVENTS) * 2;
+    const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)])) as Record<keyof typeof results, number>;
+    const rows = [
+      { method: "redis-benchmark -t lpush -c 1 (raw, 1 command)", "events/s": Math.round(m.rawLpush), "ours ÷ this": ratio(m.ours, m.rawLpush) },
+      { method: "ioredis LPUSH, awaited (this client's floor)", "events/s": Math.round(m.clientLpush), "ours ÷ this": ratio(m.ours, m.clientLpush) },
+      { method: "seed push: SMEMBERS + LPUSH/PUBLISH per target", "events/s": Math.round(m.naive), "ours ÷ this": ratio(m.ours, m.naive) },
+      { method: "ours: pushEvent (1 script, central + origin)", "events/s": Math.round(m.ours), "ours ÷ this": "1.00×" },
+      { method: "redis-benchmark -t lpush -c 1 -P 16 (raw)", "events/s": Math.round(m.rawPipelined), "ours ÷ this": ratio(m.batch, m.rawPipelined) },
+      { method: `ours: pushEvents, batches of ${BATCH_SIZE}`, "events/s": Math.round(m.batch), "ours ÷ this": "1.00×" },
+    ];
+    return {
+      name: "push-throughput",
+      method: `One producer, ${SINGLE_EVENTS} single pushes and ${BATCH_EVENTS} batched events per round, ${ROUNDS} interleaved rounds (medians); every event (${eventBytes} B) reaches central + a live origin inbox; redis-benchmark with -d ${eventBytes}.`,
+      rows,
+      checks: [
+        { target: "pushEvent ≥ 3× the naive seed push", measured: ratio(m.ours, m.naive), pass: m.ours >= 3 * m.naive },
+        { target: "pushEvent ≥ 50% of raw LPUSH (-c 1)", measured: `${((100 * m.ours) / m.rawLpush).toFixed(0)}%`, pass: m.ours >= 0.5 * m.rawLpush },
+        { target: "pushEvents ≥ 1/3 of raw LPUSH -P 16", measured: `${((100 * m.batch) / m.rawPipelined).toFixed(0)}%`, pass: m.batch >= m.rawPipelined / 3 },
+        { target: "every push reached both inboxes", measured: `${reached}/${expectedReached}`, pass: reached === expectedReached },
+      ],
+      figures: { rounds: results, medians: m, eventBytes, batchSize: BATCH_SIZE },
+    };
+  } finally {
+    redis.disconnect();
+    await server.stop();
+  }
+}
