@@ -1,0 +1,37 @@
+// Showing untrusted text to a model as data: control characters made visible, single-line
+// fields kept on one line, and fenced blocks whose fence no content can close early.
+
+// C0 controls except tab and newline, DEL, C1 controls, and the bidi overrides that can make
+// text read differently from what it is ("trojan source").
+const UNSAFE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+
+/** Replaces unsafe characters with a visible `\uXXXX`, keeping newline and tab. */
+export function sanitise(text: string): string {
+  return text.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** At most `max` characters, never splitting a surrogate pair. */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const end = Math.max(0, max);
+  const code = text.charCodeAt(end - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? end - 1 : end);
+}
+
+/** A field shown inline (type, source, id): one line, sanitised, at most `max` characters. */
+export function oneLine(text: string, max = 120): string {
+  const flat = sanitise(text.replace(/[\r\n\t\u2028\u2029]+/g, " "));
+  return flat.length <= max ? flat : `${cutText(flat, max - 1)}…`;
+}
+
+function longestBacktickRun(text: string): number {
+  let longest = 0;
+  for (const run of text.match(/`+/g) ?? []) longest = Math.max(longest, run.length);
+  return longest;
+}
+
+/** A fenced block that `content` cannot close: the fence is longer than any backtick run in it. */
+export function fenced(content: string, info = ""): string {
+  const fence = "`".repeat(Math.max(3, longestBacktickRun(content) + 1));
+  return `${fence}${info}\n${content}\n${fence}`;
+}
