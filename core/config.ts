@@ -8,7 +8,8 @@ import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 import { DEFAULT_MAX_EVENT_BYTES, sessionIdSchema } from "./event.ts";
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, config: 78 } as const;
+/** 75 (EX_TEMPFAIL): Redis unreachable and nothing was spooled; try again later. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, unavailable: 75, config: 78 } as const;
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -96,6 +97,9 @@ export const configSchema = z.strictObject({
     turnTimeout: duration("10m"),
     queueLimit: int(50, 1),
     replyTo: z.string().optional(),
+    cwd: z.string().optional(),
+    shutdownTimeout: duration("30s"),
+    tickInterval: duration("30s"),
   }),
   telegram: section({
     botToken: z.string().optional(),

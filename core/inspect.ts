@@ -1,5 +1,6 @@
 // Read-only views of the gateway's state in Redis, for `status`, `doctor` and `/health`.
 import type { Redis } from "ioredis";
+import { readDaemonState, type DaemonState } from "./daemon-state.ts";
 import { CENTRAL_SESSION, LEGACY_SESSION, keysFor } from "./keys.ts";
 import { listSessions, type SessionInfo } from "./sessions.ts";
 
@@ -16,6 +17,8 @@ export interface GatewayState {
   inboxes: InboxStats[];
   /** ms since epoch of the last heartbeat a consumer received, if any. */
   lastHeartbeat?: number;
+  /** The tier-4 daemon's queue, when a daemon runs. */
+  daemon?: DaemonState;
 }
 
 async function scanSessionIds(redis: Redis, prefix: string): Promise<Set<string>> {
@@ -57,5 +60,6 @@ export async function readState(redis: Redis, prefix: string): Promise<GatewaySt
       overflow: Number(overflow[session] ?? 0),
     })),
     lastHeartbeat: lastHeartbeat ? Number(lastHeartbeat) : undefined,
+    daemon: await readDaemonState(redis, prefix),
   };
 }

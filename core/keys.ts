@@ -22,6 +22,19 @@ export interface Keys {
   lock(name: string): string;
   /** Last slot a scheduled job fired for (ms), so a restarted scheduler catches up once. */
   lastFired(name: string): string;
+  /** The daemon's durable queue of human messages (list, oldest first). */
+  readonly daemonQueue: string;
+  /** The daemon's published state (JSON with TTL), for `status`. */
+  readonly daemonState: string;
+  /** Telegram: the next update_id to take (written once an update is handled). */
+  readonly telegramOffset: string;
+  /** Telegram: chat ids let in by an approved pairing code (set). */
+  readonly telegramPaired: string;
+  /** Pending pairing codes (sorted set: code → expiry ms), one hash per code. */
+  readonly pairings: string;
+  pairing(code: string): string;
+  /** The code (or "denied") a chat was last given, so it is refused only once. */
+  pairingChat(chatId: number): string;
 }
 
 export function keysFor(prefix = "agent"): Keys {
@@ -39,7 +52,14 @@ export function keysFor(prefix = "agent"): Keys {
     lastHeartbeat: `${p}gateway:last-heartbeat`,
     pushMarker: (id) => `${p}gateway:pushed:${id}`,
     lock: (name) => `${p}gateway:lock:${name}`,
+    daemonQueue: `${p}gateway:daemon:queue`,
+    daemonState: `${p}gateway:daemon:state`,
     lastFired: (name) => `${p}gateway:last-fired:${name}`,
+    telegramOffset: `${p}gateway:telegram:offset`,
+    telegramPaired: `${p}gateway:telegram:paired`,
+    pairings: `${p}gateway:pairings`,
+    pairing: (code) => `${p}gateway:pairing:${code}`,
+    pairingChat: (chatId) => `${p}gateway:pairing-chat:${chatId}`,
   };
 }
 

@@ -26,6 +26,14 @@ export function renderState(state: GatewayState, now = Date.now()): string[] {
     lines.push(`  ${i.session.padEnd(14)} ${String(i.backlog).padStart(7)}  ${String(i.inflight).padStart(9)}  ${String(i.dead).padStart(4)}  ${String(i.overflow).padStart(8)}`);
   }
   lines.push("", `Last heartbeat: ${state.lastHeartbeat ? `${formatDuration(now - state.lastHeartbeat)} ago` : "never"}`);
+  const daemon = state.daemon;
+  if (daemon) {
+    lines.push("", `Daemon: pid ${daemon.pid} on ${daemon.host}, up ${formatDuration(now - daemon.started)}, channels: ${daemon.channels.join(", ") || "none"}`);
+    const running = daemon.running;
+    lines.push(`  running: ${running ? `${running.kind} from ${running.source} (reply to ${running.replyTo}) for ${formatDuration(now - running.startedAt)}` : "idle"}`);
+    const humans = daemon.waiting.filter((w) => w.kind === "human").length;
+    lines.push(`  queue:   ${daemon.waiting.length} waiting (${humans} human, ${daemon.waiting.length - humans} automated)`);
+  }
   return lines;
 }
 
