@@ -17,13 +17,14 @@
 export const HEARTBEAT_OK = "HEARTBEAT_OK";
 /** Other characters a HEARTBEAT_OK reply may carry and still count as "nothing to report". */
 export const HEARTBEAT_OK_MAX_EXTRA = 300;
-/** The widest back-off: at most every 8th heartbeat is skipped to. */
+/** The widest back-off: a prompt on every 8th heartbeat. */
 export const MAX_BACKOFF_SPACING = 8;
 
-// Emphasis and trailing punctuation a model wraps the token in: **HEARTBEAT_OK**, `HEARTBEAT_OK`.
-const EDGE = "[\\s*_`~>]*";
-const TOKEN_AT_START = new RegExp(`^${EDGE}${HEARTBEAT_OK}(?![A-Za-z0-9])${EDGE}[.!]?${EDGE}`);
-const TOKEN_AT_END = new RegExp(`${EDGE}(?<![A-Za-z0-9])${HEARTBEAT_OK}${EDGE}[.!]?${EDGE}$`);
+// The token as a word of its own, possibly wrapped in emphasis: **HEARTBEAT_OK**, `HEARTBEAT_OK`.
+// Never part of a longer word (NOT_HEARTBEAT_OK, HEARTBEAT_OKAY).
+const WRAP = "[*_`~]*";
+const TOKEN_AT_START = new RegExp(`^\\s*>?\\s*${WRAP}${HEARTBEAT_OK}${WRAP}(?=$|[\\s.!,:;)—-])`);
+const TOKEN_AT_END = new RegExp(`(?:^|\\s)${WRAP}${HEARTBEAT_OK}${WRAP}[.!]?\\s*$`);
 
 /** True when the reply means "nothing needs attention" and must not reach a channel. */
 export function isHeartbeatOk(text: string): boolean {

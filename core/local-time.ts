@@ -31,7 +31,8 @@ export function localClock(timeZone?: string): LocalClock {
     dtf = formatter(undefined);
     warning = `unknown time zone ${JSON.stringify(timeZone)}`;
   }
-  const zone = dtf.resolvedOptions().timeZone;
+  // The user's spelling: ICU may canonicalise it to an older name (Asia/Kolkata → Asia/Calcutta).
+  const zone = timeZone && !warning ? timeZone : dtf.resolvedOptions().timeZone;
   return {
     zone,
     warning,
