@@ -10,6 +10,37 @@ export interface ConnectOptions {
   name?: string;
 }
 
+/** Redis is down or unreachable: the one failure a producer answers by spooling. */
+export class RedisUnreachableError extends Error {
+  override name = "RedisUnreachableError";
+  constructor(url: string, cause: string) {
+    super(`Redis at ${maskUrl(url)} is unreachable (${cause})`);
+  }
+}
+
+/** Redis URL with any password masked, for messages. */
+export function maskUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+}
+
+// ioredis reports a dead server as "Connection is closed"; these say the transport failed,
+// as opposed to Redis answering with an error (auth, script, wrong type).
+const TRANSPORT_FAILURE =
+  /Connection is closed|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|connect ETIMEDOUT/i;
+
+/** True when the error means Redis could not be reached (not that it refused a command). */
+export function isUnreachable(error: unknown): boolean {
+  return error instanceof RedisUnreachableError || (error instanceof Error && TRANSPORT_FAILURE.test(error.message));
+}
+
+/** The error as a RedisUnreachableError when it is a transport failure; undefined otherwise. */
+export function asUnreachable(error: unknown, url: string): RedisUnreachableError | undefined {
+  if (error instanceof RedisUnreachableError) return error;
+  return isUnreachable(error) ? new RedisUnreachableError(url, (error as Error).message) : undefined;
+}
+
+const urls = new WeakMap<Redis, string>();
+
 export function connectRedis(url: string, { kind, name }: ConnectOptions): Redis {
   const options: RedisOptions = {
     lazyConnect: true,
@@ -23,12 +54,33 @@ export function connectRedis(url: string, { kind, name }: ConnectOptions): Redis
   const redis = new Redis(url, options);
   // ioredis emits "error" on every failed reconnect; callers log state changes themselves.
   redis.on("error", () => {});
+  urls.set(redis, url);
   return redis;
 }
 
-/** Connects a lazily created client; rejects with the cause when Redis is unreachable. */
+/**
+ * Connects a lazily created client. When Redis is unreachable it rejects with a
+ * RedisUnreachableError naming the URL and the socket's own error (e.g. ECONNREFUSED).
+ */
 export async function ensureConnected(redis: Redis): Promise<void> {
   if (redis.status === "ready") return;
+  let lastError = "";
+  const remember = (error: Error) => (lastError = error.message);
+  redis.on("error", remember);
+  try {
+    await connectOnce(redis);
+  } catch (error) {
+    const url = urls.get(redis) ?? `redis://${redis.options.host}:${redis.options.port}`;
+    const cause = lastError || (error as Error).message;
+    // A server that answered (wrong password, TLS mismatch) is a configuration problem, not an outage.
+    if (!TRANSPORT_FAILURE.test(cause)) throw new Error(`Redis at ${maskUrl(url)} refused the connection: ${cause}`);
+    throw new RedisUnreachableError(url, cause);
+  } finally {
+    redis.off("error", remember);
+  }
+}
+
+async function connectOnce(redis: Redis): Promise<void> {
   if (redis.status === "wait" || redis.status === "end") {
     await redis.connect();
     return;

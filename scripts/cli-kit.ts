@@ -6,6 +6,8 @@ import type { Redis } from "ioredis";
 import { loadConfig, type Config } from "../core/config.ts";
 import { connectRedis, ensureConnected } from "../core/redis.ts";
 
+export { maskUrl as safeUrl } from "../core/redis.ts";
+
 export class UsageError extends Error {
   override name = "UsageError";
 }
@@ -50,9 +52,4 @@ export async function withRedis<T>(config: Config, fn: (redis: Redis) => Promise
   } finally {
     redis.disconnect();
   }
-}
-
-/** Redis URL with any password masked, for messages. */
-export function safeUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
 }

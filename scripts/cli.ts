@@ -7,6 +7,7 @@ import { UsageError, type Command, type CommandIO } from "./cli-kit.ts";
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   push: () => import("./commands/push.ts"),
   status: () => import("./commands/status.ts"),
+  flush: () => import("./commands/flush.ts"),
 };
 
 function overview(commands: [string, Command][]): string {

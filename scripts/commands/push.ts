@@ -2,12 +2,16 @@
 import { readFileSync } from "node:fs";
 import { EXIT } from "../../core/config.ts";
 import { prioritySchema } from "../../core/event.ts";
-import { pushEvent } from "../../core/push.ts";
-import { configFrom, parse, UsageError, withRedis, type Command, type CommandIO } from "../cli-kit.ts";
+import { pushOrSpool } from "../../core/producer.ts";
+import { RedisUnreachableError } from "../../core/redis.ts";
+import { configFrom, parse, UsageError, type Command, type CommandIO } from "../cli-kit.ts";
+import { flushNotes } from "./flush.ts";
 
 const usage = `Usage: agent-gateway push <type> [options]
 
 Pushes one event to the central session (and to --origin while it runs). Prints the event id.
+When Redis is unreachable the event is spooled to <home>/spool.jsonl (a warning on stderr,
+exit 0) and delivered, with the same id, on the next successful push or \`agent-gateway flush\`.
 
 Options:
   --source S        who is pushing (default: cli)
@@ -15,6 +19,7 @@ Options:
   --origin SID      the session that started this job (default: $GATEWAY_SESSION)
   --priority P      low | normal | urgent (urgent steers a busy session)
   --id ID           your own id; the same id pushed again is delivered once
+  --no-spool        when Redis is unreachable, write nothing and exit 75 (EX_TEMPFAIL)
 
 Example:
   agent-gateway push build.done --source make --payload '{"target":"release","ok":true}'`;
@@ -47,22 +52,39 @@ export const command: Command = {
       origin: { type: "string" },
       priority: { type: "string" },
       id: { type: "string" },
+      "no-spool": { type: "boolean", default: false },
     });
     if (positionals.length !== 1) throw new UsageError("expected exactly one event type, e.g. `push build.done`");
     const priority = values.priority === undefined ? undefined : prioritySchema.safeParse(values.priority);
     if (priority && !priority.success) throw new UsageError(`--priority must be low, normal or urgent, not "${values.priority}"`);
     const config = configFrom(io);
     const input = {
-      type: positionals[0],
+      type: positionals[0]!,
       source: values.source,
-      payload: await readPayload(values.payload, io),
+      // Checked by the event schema: a non-object payload is a usage error naming the field.
+      payload: (await readPayload(values.payload, io)) as Record<string, unknown>,
       originSession: values.origin ?? config.session,
       priority: priority?.data,
       id: values.id,
     };
-    const result = await withRedis(config, (redis) => pushEvent(redis, config, input));
-    io.stdout(result.id);
-    if (result.duplicate) io.stderr(`note: an event with id ${result.id} was already pushed; not delivered again`);
+    let outcome;
+    try {
+      outcome = await pushOrSpool(config, input, { spool: !values["no-spool"], name: "agent-gateway-push" });
+    } catch (error) {
+      if (!(error instanceof RedisUnreachableError)) throw error;
+      io.stderr(`agent-gateway push: ${error.message}; nothing written (--no-spool)`);
+      return EXIT.unavailable;
+    }
+    const [id] = outcome.ids;
+    io.stdout(id!);
+    if (outcome.spooled) {
+      io.stderr(`warning: ${outcome.spoolReason}; event ${id} spooled to ${config.paths.spool}`);
+      io.stderr("It is delivered on the next successful push, or run `agent-gateway flush` once Redis is back.");
+    }
+    if (outcome.results?.[0]?.duplicate) io.stderr(`note: an event with id ${id} was already pushed; not delivered again`);
+    if (outcome.flushed?.delivered) io.stderr(`note: delivered ${outcome.flushed.delivered} spooled event(s) first`);
+    for (const note of outcome.flushed ? flushNotes(outcome.flushed) : []) io.stderr(note);
+    if (outcome.flushError) io.stderr(`warning: the spool was not flushed: ${outcome.flushError.message}`);
     return EXIT.ok;
   },
 };

@@ -1,0 +1,55 @@
+// `agent-gateway flush`: deliver the events that producers spooled while Redis was unreachable.
+import { EXIT } from "../../core/config.ts";
+import { asUnreachable, connectRedis, ensureConnected } from "../../core/redis.ts";
+import { countSpooled, flushSpool, type FlushReport } from "../../core/spool.ts";
+import { configFrom, parse, type Command } from "../cli-kit.ts";
+
+const usage = `Usage: agent-gateway flush [--json]
+
+Delivers the events spooled in <home>/spool.jsonl while Redis was unreachable, with their
+original ids: each is delivered exactly once, even when a flush is interrupted and run again.
+A line that is not a valid event is reported and moved to <home>/spool.rejected.jsonl.
+
+Options:
+  --json   print {"delivered","duplicates","rejected","remaining"} as JSON
+
+Exit codes: 0 flushed (or nothing to flush), 75 Redis unreachable (the spool is kept).`;
+
+/** Human notes about a flush, shared with `push` (which flushes first). */
+export function flushNotes(report: FlushReport): string[] {
+  const notes = report.rejected.map(
+    ({ reason }) => `warning: a corrupt spool line was moved to ${report.rejectedFile}: ${reason}`,
+  );
+  if (report.duplicates) notes.push(`note: ${report.duplicates} spooled event(s) had already been delivered; not delivered again`);
+  return notes;
+}
+
+export const command: Command = {
+  summary: "deliver events spooled while Redis was unreachable",
+  usage,
+  async run(args, io) {
+    const { values } = parse(args, { json: { type: "boolean", default: false } }, false);
+    const config = configFrom(io);
+    const redis = connectRedis(config.redisUrl, { kind: "producer", name: "agent-gateway-flush" });
+    let report: FlushReport;
+    try {
+      await ensureConnected(redis);
+      report = await flushSpool(redis, config, config.paths.spool);
+    } catch (error) {
+      const unreachable = asUnreachable(error, config.redisUrl);
+      if (!unreachable) throw error;
+      io.stderr(`agent-gateway flush: ${unreachable.message}; ${countSpooled(config.paths.spool)} spooled line(s) stay in ${config.paths.spool}`);
+      return EXIT.unavailable;
+    } finally {
+      redis.disconnect();
+    }
+    const remaining = countSpooled(config.paths.spool);
+    if (values.json) {
+      io.stdout(JSON.stringify({ delivered: report.delivered, duplicates: report.duplicates, rejected: report.rejected.length, remaining }));
+    } else {
+      io.stdout(report.delivered ? `delivered ${report.delivered} spooled event(s)` : "nothing to flush");
+    }
+    for (const note of flushNotes(report)) io.stderr(note);
+    return EXIT.ok;
+  },
+};
