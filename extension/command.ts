@@ -1,0 +1,68 @@
+// The /gateway command: status, drain now, pause / resume delivery, and the newest dead letters.
+import type { ExtensionAPI, ExtensionCommandContext } from "@mariozechner/pi-coding-agent";
+import { formatDuration } from "../core/duration.ts";
+import type { Bridge, BridgeReport } from "./bridge.ts";
+
+const SUBCOMMANDS = ["status", "drain", "pause", "resume", "dead"] as const;
+const USAGE = "usage: /gateway [status | drain | pause | resume | dead [N]]";
+
+function describe(r: BridgeReport): string {
+  const lines = [
+    `session ${r.identity.session} (${r.identity.role}${r.demoted ? ": the central session is held by another pi" : ""})`,
+    `redis ${r.redisUrl}: ${r.link}`,
+    `backlog ${r.backlog} · in flight ${r.inflight} · dead letters ${r.dead} · delivered here ${r.delivered}${r.paused ? " · PAUSED" : ""}`,
+    `last heartbeat: ${r.lastHeartbeat ? `${formatDuration(Date.now() - r.lastHeartbeat)} ago` : "none seen"}`,
+  ];
+  if (r.watchdog) {
+    lines.push(`watchdog: ${r.watchdog.alarm ? "ALARM" : "ok"} (silent ${formatDuration(r.watchdog.silentFor)}, threshold ${formatDuration(r.watchdog.threshold)})`);
+  }
+  if (r.lastError) lines.push(`last delivery error: ${r.lastError}`);
+  return lines.join("\n");
+}
+
+export function registerGatewayCommand(pi: ExtensionAPI, bridge: () => Bridge | undefined): void {
+  pi.registerCommand("gateway", {
+    description: "agent-gateway: status, drain, pause, resume, dead letters",
+    getArgumentCompletions: (prefix) => {
+      const items = SUBCOMMANDS.filter((s) => s.startsWith(prefix)).map((s) => ({ value: s, label: s }));
+      return items.length > 0 ? items : null;
+    },
+    handler: async (args: string, ctx: ExtensionCommandContext) => {
+      const active = bridge();
+      if (!active) {
+        ctx.ui.notify("agent-gateway is not running in this session (print/json mode, or a config error: see its log)", "warning");
+        return;
+      }
+      const [sub = "status", count] = args.trim().split(/\s+/).filter(Boolean);
+      switch (sub) {
+        case "status":
+          ctx.ui.notify(describe(await active.report()), "info");
+          return;
+        case "drain":
+          active.drainNow();
+          ctx.ui.notify("agent-gateway: draining now", "info");
+          return;
+        case "pause":
+          active.pause();
+          ctx.ui.notify("agent-gateway: delivery paused; events wait in Redis (/gateway resume)", "info");
+          return;
+        case "resume":
+          active.resume();
+          ctx.ui.notify("agent-gateway: delivery resumed", "info");
+          return;
+        case "dead": {
+          const n = Number(count ?? 10);
+          if (!Number.isInteger(n) || n < 1) return ctx.ui.notify(USAGE, "error");
+          const letters = await active.deadLetters(n);
+          const text = letters.length
+            ? letters.map((d) => `- ${d.at ? new Date(d.at).toLocaleString() : "?"} ${d.reason}: ${d.raw.slice(0, 160)}`).join("\n")
+            : "no dead letters";
+          ctx.ui.notify(text, "info");
+          return;
+        }
+        default:
+          ctx.ui.notify(USAGE, "error");
+      }
+    },
+  });
+}

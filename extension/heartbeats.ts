@@ -1,0 +1,81 @@
+// Heartbeats as the extension receives them: each received cron.heartbeat writes the
+// last-heartbeat key, touches the tripwire file (checked from outside pi by tripwire-check)
+// and beats the watchdog; HeartbeatPolicy decides whether it becomes a checklist prompt. The
+// agent's reply to a heartbeat prompt feeds the policy's back-off.
+import { closeSync, mkdirSync, openSync, readFileSync, utimesSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Redis } from "ioredis";
+import type { Config } from "../core/config.ts";
+import type { GatewayEvent } from "../core/event.ts";
+import { isHeartbeat } from "../core/format.ts";
+import { HeartbeatPolicy } from "../core/heartbeat.ts";
+import { keysFor } from "../core/keys.ts";
+import type { Logger } from "../core/log.ts";
+
+export interface HeartbeatIntake {
+  /** Events to show the agent (heartbeats dropped when the policy says no prompt). */
+  events: GatewayEvent[];
+  /** The checklist to carry, when a heartbeat prompts. */
+  checklist?: string;
+}
+
+export class Heartbeats {
+  readonly policy: HeartbeatPolicy;
+  private awaitingReply = false;
+  lastReceived: number | undefined;
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+    private readonly onBeat: () => void,
+  ) {
+    const { enabled, backoffAfter, quietAfterHuman } = config.heartbeat;
+    this.policy = new HeartbeatPolicy({ enabled, backoffAfter, quietAfterHuman });
+  }
+
+  /** Records the batch's heartbeats and decides what of the batch the agent sees. */
+  async intake(redis: Redis, events: GatewayEvent[]): Promise<HeartbeatIntake> {
+    const beats = events.filter(isHeartbeat);
+    if (beats.length === 0) return { events };
+    const now = Date.now();
+    this.lastReceived = now;
+    await redis.set(keysFor(this.config.prefix).lastHeartbeat, String(now));
+    this.touchTripwire(now);
+    this.onBeat();
+    const decision = this.policy.decide();
+    this.log.info("heartbeat received", { count: beats.length, prompt: decision.prompt, reason: decision.reason });
+    if (!decision.prompt) return { events: events.filter((e) => !isHeartbeat(e)) };
+    return { events, checklist: this.readChecklist() };
+  }
+
+  /** The heartbeat prompt reached the session: its run's reply feeds the back-off. */
+  promptTaken(): void {
+    this.awaitingReply = true;
+  }
+
+  /** A run settled with this final assistant text. */
+  runSettled(text: string): void {
+    if (!this.awaitingReply) return;
+    this.awaitingReply = false;
+    this.policy.reply(text);
+  }
+
+  private readChecklist(): string {
+    try {
+      return readFileSync(this.config.paths.heartbeatFile, "utf8");
+    } catch {
+      return `(no checklist at ${this.config.paths.heartbeatFile}: check on anything running in the background)`;
+    }
+  }
+
+  private touchTripwire(now: number): void {
+    const file = this.config.paths.tripwire;
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      closeSync(openSync(file, "a"));
+      utimesSync(file, now / 1000, now / 1000);
+    } catch (error) {
+      this.log.warn("cannot touch the tripwire file", { file, error });
+    }
+  }
+}

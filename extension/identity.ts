@@ -1,0 +1,24 @@
+// Which session this pi process is: GATEWAY_ROLE (or the configured default role) picks central
+// (`gateway`) or satellite (`pid-<pid>`). The id is exported as GATEWAY_SESSION so the processes
+// pi starts (its bash tool, `agent-gateway push`) report back to this session by default.
+import type { Config } from "../core/config.ts";
+import { CENTRAL_SESSION } from "../core/keys.ts";
+import type { Role } from "../core/sessions.ts";
+
+export interface Identity {
+  role: Role;
+  session: string;
+}
+
+export function satelliteId(pid = process.pid): string {
+  return `pid-${pid}`;
+}
+
+/** The identity asked for. An inherited GATEWAY_SESSION (pi started from another pi) is ignored. */
+export function requestedIdentity(config: Pick<Config, "role">, pid = process.pid): Identity {
+  return config.role === "central" ? { role: "central", session: CENTRAL_SESSION } : { role: "satellite", session: satelliteId(pid) };
+}
+
+export function exportIdentity(identity: Identity): void {
+  process.env.GATEWAY_SESSION = identity.session;
+}

@@ -1,0 +1,63 @@
+// agent-gateway's pi extension (what pi loads; package.json "pi.extensions"). Wires pi's events
+// to a Bridge. Inert in print and JSON mode (no UI): it neither registers nor drains there, and
+// opens nothing that could keep `pi -p` alive. Never writes to the console (that is the TUI).
+import type { AgentMessage } from "@mariozechner/pi-agent-core";
+import type { ExtensionAPI } from "@mariozechner/pi-coding-agent";
+import { ConfigError, loadConfig } from "../core/config.ts";
+import { createLogger } from "../core/log.ts";
+import { Bridge } from "./bridge.ts";
+import { registerGatewayCommand } from "./command.ts";
+import { registerPushTool } from "./tool.ts";
+
+function textOf(message: AgentMessage): string {
+  if (!("content" in message)) return "";
+  const { content } = message;
+  if (typeof content === "string") return content;
+  return content.map((part) => (part.type === "text" ? part.text : "")).join("\n");
+}
+
+export default function agentGateway(pi: ExtensionAPI): void {
+  let bridge: Bridge | undefined;
+
+  pi.on("session_start", async (_event, ctx) => {
+    if (!ctx.hasUI) return;
+    if (bridge) return bridge.restarted(ctx);
+    let config;
+    try {
+      config = loadConfig();
+    } catch (error) {
+      const message = error instanceof ConfigError ? error.message : String(error);
+      ctx.ui.notify(`agent-gateway is off: ${message}`, "error");
+      return;
+    }
+    const log = createLogger({ dir: config.paths.logs, kind: "extension", level: config.logLevel });
+    bridge = new Bridge(pi, ctx, config, log);
+  });
+
+  pi.on("session_shutdown", async () => {
+    const stopping = bridge;
+    bridge = undefined;
+    await stopping?.stop();
+  });
+
+  pi.on("agent_start", async () => bridge?.runStarted());
+  pi.on("turn_start", async () => bridge?.runStarted());
+  pi.on("turn_end", async (event) => {
+    const message = event.message;
+    const callsTools = message.role === "assistant" && message.content.some((part) => part.type === "toolCall");
+    if (!callsTools) bridge?.runMayEnd();
+  });
+  pi.on("agent_end", async (event) => {
+    const lastAssistant = [...event.messages].reverse().find((m) => m.role === "assistant");
+    bridge?.runSettled(lastAssistant ? textOf(lastAssistant) : "");
+  });
+  pi.on("message_end", async (event) => {
+    if (event.message.role === "user") bridge?.userMessage(textOf(event.message));
+  });
+  pi.on("input", async (event) => {
+    if (event.source !== "extension") bridge?.humanInput();
+  });
+
+  registerGatewayCommand(pi, () => bridge);
+  registerPushTool(pi);
+}
