@@ -1,8 +1,8 @@
 // One drained batch → one prompt, shared by the pi extension and the tier-4 daemon. Pure.
-// Layout: a header line; a note that fenced blocks are data; the events grouped by type
-// (first appearance order, oldest first within a group) with local times and each payload
-// quoted as JSON in a fence no payload can close; a "not listed one by one" section (events
-// past the age limit, and beyond maxListed or the size budget, counted by type); last, the
+// Layout: a header line; a note that fenced blocks are data; the first events to arrive (up to
+// maxListed, while they fit) grouped by type, in arrival order within a group, with local
+// times and each payload quoted as JSON in a fence no payload can close; a "not listed one by
+// one" section (events past the age limit, and the rest, counted by type); last, the
 // heartbeats coalesced into one line, with the HEARTBEAT.md checklist when asked for.
 // The prompt never exceeds maxPromptChars: summaries and the heartbeat section are reserved
 // first, then events are listed while they fit (the last one may get a shorter payload).
@@ -22,6 +22,7 @@ export const FORMAT_DEFAULTS = { maxListed: 50, maxPromptChars: 16_000, maxPaylo
 const MIN_LISTED = 50;
 const MIN_PROMPT_CHARS = 2_000;
 const MIN_PAYLOAD_CHARS = 200;
+// Type counts per summary line: up to 500 characters, less under a tight bound.
 const SUMMARY_LINE_CHARS = 500;
 const TYPE_CHARS = 120;
 
@@ -56,7 +57,7 @@ export interface FormattedBatch {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /** "build.done ×3, alert ×1" within `budget` characters, then "and K other types (M events)". */
-function countByType(events: GatewayEvent[], budget = SUMMARY_LINE_CHARS): string {
+function countByType(events: GatewayEvent[], budget: number): string {
   const counts = new Map<string, number>();
   for (const e of events) counts.set(e.type, (counts.get(e.type) ?? 0) + 1);
   const sorted = [...counts].sort((a, b) => b[1] - a[1]);
@@ -82,8 +83,8 @@ function timeSpan(events: GatewayEvent[], clock: LocalClock): string {
 }
 
 /** "- 450 more events (from … to …): build.done ×300, alert ×150." */
-function summaryLine(lead: string, events: GatewayEvent[], clock: LocalClock): string {
-  return `- ${lead} (${timeSpan(events, clock)}): ${countByType(events)}.`;
+function summaryLine(lead: string, events: GatewayEvent[], clock: LocalClock, budget: number): string {
+  return `- ${lead} (${timeSpan(events, clock)}): ${countByType(events, budget)}.`;
 }
 
 function payloadText(payload: GatewayEvent["payload"]): string {
@@ -139,6 +140,7 @@ export function formatBatch(events: GatewayEvent[], options: FormatOptions = {})
   const maxChars = Math.max(MIN_PROMPT_CHARS, options.maxPromptChars ?? FORMAT_DEFAULTS.maxPromptChars);
   const payloadCap = Math.max(MIN_PAYLOAD_CHARS, options.maxPayloadChars ?? FORMAT_DEFAULTS.maxPayloadChars);
   const clock = localClock(options.timeZone);
+  const summaryChars = Math.min(SUMMARY_LINE_CHARS, Math.floor(maxChars / 10));
 
   const beats = events.filter(isHeartbeat);
   const others = events.filter((e) => !isHeartbeat(e));
@@ -146,9 +148,8 @@ export function formatBatch(events: GatewayEvent[], options: FormatOptions = {})
   const isOld = (e: GatewayEvent) => maxAge !== undefined && now - e.ts > maxAge;
   const old = others.filter(isOld);
   const fresh = others.filter((e) => !isOld(e));
-  // Group order decides who is listed, so the budget cuts the tail of the display, not a hole.
-  const typeOrder = [...new Set(fresh.map((e) => e.type))];
-  const candidates = typeOrder.flatMap((type) => fresh.filter((e) => e.type === type)).slice(0, maxListed);
+  // The first events to arrive are listed; the display groups them by type.
+  const candidates = fresh.slice(0, maxListed);
   let truncated = fresh.length > candidates.length;
 
   const header = [
@@ -161,11 +162,13 @@ export function formatBatch(events: GatewayEvent[], options: FormatOptions = {})
     .filter(Boolean)
     .join("\n");
 
-  // The checklist gets what is left after the worst case of the reserved parts, at most half.
+  // The checklist gets what is left after the worst case of the reserved parts (the summary
+  // lines this batch can need), and at most half when events compete for the room.
   let checklist = options.heartbeat && beats.length > 0 ? sanitise(options.heartbeat.checklist) : undefined;
   if (checklist !== undefined) {
-    const reserved = header.length + heartbeatSection(beats, clock, "").length + 2 * (SUMMARY_LINE_CHARS + 150) + 200;
-    const room = Math.max(0, Math.min(maxChars / 2, maxChars - reserved));
+    const summaryLines = (old.length > 0 ? 1 : 0) + (fresh.length > 0 ? 1 : 0);
+    const reserved = header.length + heartbeatSection(beats, clock, "").length + summaryLines * (summaryChars + 150) + 100;
+    const room = Math.max(0, Math.min(others.length > 0 ? maxChars / 2 : maxChars, maxChars - reserved));
     if (checklist.length > room) {
       const shown = cutText(checklist, Math.max(0, room - 80));
       checklist = `${shown}\n(checklist cut: ${checklist.length - shown.length} characters not shown)`;
@@ -176,9 +179,9 @@ export function formatBatch(events: GatewayEvent[], options: FormatOptions = {})
 
   const assemble = (listed: Listed[], unlisted: GatewayEvent[]): string => {
     const summary = [
-      old.length > 0 ? summaryLine(`${plural(old.length, "event")} older than ${formatDuration(maxAge ?? 0)}`, old, clock) : "",
+      old.length > 0 ? summaryLine(`${plural(old.length, "event")} older than ${formatDuration(maxAge ?? 0)}`, old, clock, summaryChars) : "",
       unlisted.length > 0
-        ? summaryLine(`${listed.length > 0 ? `${unlisted.length} more` : unlisted.length} event${unlisted.length === 1 ? "" : "s"}`, unlisted, clock)
+        ? summaryLine(`${listed.length > 0 ? `${unlisted.length} more` : unlisted.length} event${unlisted.length === 1 ? "" : "s"}`, unlisted, clock, summaryChars)
         : "",
     ].filter(Boolean);
     return [header, groupedBody(listed), summary.length ? ["## Not listed one by one", ...summary].join("\n") : "", beatsText]

@@ -39,6 +39,8 @@ function outsideFences(prompt: string): string {
 /** Listed event ids, in prompt order. */
 const listedIds = (prompt: string) => [...prompt.matchAll(/· id: (\S+)/g)].map((m) => m[1]!);
 
+const typeHeadings = (prompt: string) => prompt.match(/^## (?!Not listed)/gm)?.length ?? 0;
+
 /** "type ×n" pairs from the "N more events" summary line. */
 function moreSummary(prompt: string): { total: number; byType: Record<string, number> } {
   const line = /^- (\d+) (?:more )?events? \(.*?\): (.*)\.$/m.exec(prompt);
@@ -115,7 +117,8 @@ test("a 500-event storm lists at most maxListed and counts the rest by type", ()
   assert.equal(result.truncated, true);
   assert.ok(result.prompt.length <= 16_000);
   const ids = listedIds(result.prompt);
-  assert.equal(ids.length, 50);
+  assert.deepEqual(new Set(ids), new Set(storm.slice(0, 50).map((e) => e.id)), "the first 50 to arrive");
+  assert.equal(typeHeadings(result.prompt), 3, "listed events grouped under one heading per type");
   const summary = moreSummary(result.prompt);
   assert.equal(summary.total, 450);
   for (const type of types) {
@@ -182,6 +185,29 @@ test("a huge checklist is cut so the prompt stays within bounds", () => {
   assert.match(result.prompt, /checklist cut: \d+ characters not shown/);
   assert.match(result.prompt, /HEARTBEAT_OK/);
   assert.equal(result.truncated, true);
+});
+
+test("the tightest bound holds with everything at once: storm, old events, heartbeats, long checklist", () => {
+  const batch = [
+    ...Array.from({ length: 300 }, (_, i) => event(`e${i}`, `kind.${i % 40}`, { blob: "z".repeat(1_000) })),
+    ...Array.from({ length: 100 }, (_, i) => event(`o${i}`, `old.${i % 30}`, {}, NOW - 86_400_000)),
+    ...Array.from({ length: 20 }, (_, i) => event(`h${i}`, HEARTBEAT_TYPE)),
+  ];
+  const result = formatBatch(batch, { ...UTC, maxEventAge: 3_600_000, maxPromptChars: 2_000, heartbeat: { checklist: "- item\n".repeat(1_000) } });
+  assert.ok(result.prompt.length <= 2_000, `${result.prompt.length}`);
+  assert.match(result.prompt, /^- 100 events older than 60m /m);
+  assert.match(result.prompt, /^- \d+ (more )?events /m);
+  assert.match(result.prompt, /20 heartbeats/);
+  assert.match(result.prompt, /HEARTBEAT_OK/);
+  assert.equal(result.listed + result.summarised + result.heartbeats, batch.length);
+});
+
+test("a heartbeat-only batch keeps a normal checklist whole, even at the tightest bound", () => {
+  const checklist = "- Check the disk.\n".repeat(50);
+  const result = formatBatch([event("hb", HEARTBEAT_TYPE)], { ...UTC, maxPromptChars: 2_000, heartbeat: { checklist } });
+  assert.ok(result.prompt.includes(checklist));
+  assert.doesNotMatch(result.prompt, /quoted data/, "no data note when there is no data");
+  assert.equal(result.truncated, false);
 });
 
 test("events past the age limit are summarised with count by type and oldest/newest time", () => {
