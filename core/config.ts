@@ -103,8 +103,12 @@ export const configSchema = z.strictObject({
   }),
   telegram: section({
     botToken: z.string().optional(),
-    allowedChats: z.array(z.number().int()).default([]),
+    // A JSON array in config.json, or "123,-456" from TELEGRAM_ALLOWED_CHATS.
+    allowedChats: z
+      .preprocess((v) => (typeof v === "string" ? v.split(",").filter((id) => id.trim()).map(Number) : v), z.array(z.number().int()))
+      .default([]),
     apiRoot: z.url().optional(),
+    pairingTtl: duration("1h"),
   }),
 });
 
@@ -133,6 +137,7 @@ export const ENV_FIELDS: Record<string, string> = {
   GATEWAY_HEARTBEAT_FILE: "heartbeat.file",
   GATEWAY_WATCHDOG_THRESHOLD: "watchdog.threshold",
   TELEGRAM_BOT_TOKEN: "telegram.botToken",
+  TELEGRAM_ALLOWED_CHATS: "telegram.allowedChats",
   INNGEST_BASE_URL: "inngest.baseUrl",
   INNGEST_DEV: "inngest.dev",
   INNGEST_SIGNING_KEY: "inngest.signingKey",

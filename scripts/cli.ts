@@ -8,6 +8,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   push: () => import("./commands/push.ts"),
   status: () => import("./commands/status.ts"),
   flush: () => import("./commands/flush.ts"),
+  pairing: () => import("./commands/pairing.ts"),
 };
 
 function overview(commands: [string, Command][]): string {
