@@ -10,6 +10,16 @@ export interface InboxStats {
   inflight: number;
   dead: number;
   overflow: number;
+  /** ts (ms) of the oldest event waiting or in flight; absent when none or unreadable. */
+  oldestTs?: number;
+}
+
+export interface Persistence {
+  aof: boolean;
+  /** RDB snapshots configured; undefined when CONFIG is not allowed (managed Redis). */
+  rdb?: boolean;
+  /** "aof", "rdb", "aof+rdb", "none" or "unknown". */
+  mode: string;
 }
 
 export interface GatewayState {
@@ -17,6 +27,8 @@ export interface GatewayState {
   inboxes: InboxStats[];
   /** ms since epoch of the last heartbeat a consumer received, if any. */
   lastHeartbeat?: number;
+  /** How Redis keeps the inboxes across a restart. */
+  persistence: Persistence;
   /** The tier-4 daemon's queue, when a daemon runs. */
   daemon?: DaemonState;
 }
@@ -35,6 +47,31 @@ async function scanSessionIds(redis: Redis, prefix: string): Promise<Set<string>
   return found;
 }
 
+/** The event time of a raw entry, when it is an event with a real ts (the seed's "ts":0 is not). */
+function entryTs(raw: string | null): number | undefined {
+  if (!raw) return undefined;
+  try {
+    const ts = (JSON.parse(raw) as { ts?: unknown }).ts;
+    return typeof ts === "number" && ts > 0 ? ts : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function readPersistence(redis: Redis): Promise<Persistence> {
+  const info = await redis.info("persistence");
+  const aof = /^aof_enabled:1\s*$/m.test(info);
+  let rdb: boolean | undefined;
+  try {
+    const [, save] = (await redis.config("GET", "save")) as [string, string];
+    rdb = save.trim() !== "";
+  } catch {
+    rdb = undefined;
+  }
+  const mode = aof && rdb ? "aof+rdb" : aof ? "aof" : rdb ? "rdb" : rdb === false ? "none" : "unknown";
+  return { aof, rdb, mode };
+}
+
 export async function readState(redis: Redis, prefix: string): Promise<GatewayState> {
   const keys = keysFor(prefix);
   const sessions = await listSessions(redis, prefix);
@@ -42,24 +79,35 @@ export async function readState(redis: Redis, prefix: string): Promise<GatewaySt
   for (const sid of [CENTRAL_SESSION, LEGACY_SESSION, ...sessions.map((s) => s.session)]) ids.add(sid);
   const ordered = [...ids].sort();
   const pipeline = redis.pipeline();
-  for (const sid of ordered) pipeline.llen(keys.inbox(sid)).llen(keys.inflight(sid)).llen(keys.dead(sid));
+  // Per inbox: lengths, then its oldest entries (inbox: rightmost; in-flight: leftmost).
+  const stride = 5;
+  for (const sid of ordered) {
+    pipeline.llen(keys.inbox(sid)).llen(keys.inflight(sid)).llen(keys.dead(sid));
+    pipeline.lindex(keys.inbox(sid), -1).lindex(keys.inflight(sid), 0);
+  }
   pipeline.hgetall(keys.overflow).get(keys.lastHeartbeat);
   const replies = ((await pipeline.exec()) ?? []).map(([error, value]) => {
     if (error) throw error;
     return value;
   });
-  const overflow = replies[ordered.length * 3] as Record<string, string>;
-  const lastHeartbeat = replies[ordered.length * 3 + 1] as string | null;
+  const overflow = replies[ordered.length * stride] as Record<string, string>;
+  const lastHeartbeat = replies[ordered.length * stride + 1] as string | null;
   return {
     sessions,
-    inboxes: ordered.map((session, i) => ({
-      session,
-      backlog: replies[3 * i] as number,
-      inflight: replies[3 * i + 1] as number,
-      dead: replies[3 * i + 2] as number,
-      overflow: Number(overflow[session] ?? 0),
-    })),
+    inboxes: ordered.map((session, i) => {
+      const at = (k: number) => replies[stride * i + k];
+      const times = [entryTs(at(3) as string | null), entryTs(at(4) as string | null)].filter((t) => t !== undefined);
+      return {
+        session,
+        backlog: at(0) as number,
+        inflight: at(1) as number,
+        dead: at(2) as number,
+        overflow: Number(overflow[session] ?? 0),
+        oldestTs: times.length ? Math.min(...times) : undefined,
+      };
+    }),
     lastHeartbeat: lastHeartbeat ? Number(lastHeartbeat) : undefined,
+    persistence: await readPersistence(redis),
     daemon: await readDaemonState(redis, prefix),
   };
 }

@@ -1,58 +1,110 @@
-// `agent-gateway status`: who is connected and what is waiting, per session.
+// `agent-gateway status`: who is connected and what is waiting, per session. The readable form
+// is a list of sections, each a small function of the report: add a section to extend it.
 import { EXIT } from "../../core/config.ts";
 import { formatDuration } from "../../core/duration.ts";
 import { readState, type GatewayState } from "../../core/inspect.ts";
+import { countSpooled } from "../../core/spool.ts";
 import { configFrom, parse, safeUrl, withRedis, type Command } from "../cli-kit.ts";
 
 const usage = `Usage: agent-gateway status [--json]
 
-Shows registered sessions (role, pid, host, age, lease left) and, per inbox, the events
-waiting (backlog), drained but not yet acknowledged (in flight), dead letters and overflow.
+Shows the Redis persistence mode, registered sessions (role, pid, host, age, lease left) and,
+per inbox, the events waiting (backlog), drained but not yet acknowledged (in flight), dead
+letters, overflow (events the inbox cap moved to dead letters) and the oldest event's age;
+the last heartbeat; events spooled locally while Redis was unreachable.
 
 Options:
-  --json   machine-readable output`;
+  --json   machine-readable output (the same fields; times in ms since the epoch)
 
-export function renderState(state: GatewayState, now = Date.now()): string[] {
-  const lines: string[] = [];
-  lines.push(state.sessions.length ? "Sessions:" : "Sessions: none running (events wait in their inboxes)");
-  for (const { session, lease, leaseLeft } of state.sessions) {
-    if (!lease) continue;
-    lines.push(
-      `  ${session.padEnd(14)} ${lease.role.padEnd(9)} pid ${lease.pid} on ${lease.host}, up ${formatDuration(now - lease.started)}, lease ${formatDuration(leaseLeft ?? 0)} left`,
-    );
-  }
-  lines.push("", "Inboxes:        backlog  in-flight  dead  overflow");
-  for (const i of state.inboxes) {
-    lines.push(`  ${i.session.padEnd(14)} ${String(i.backlog).padStart(7)}  ${String(i.inflight).padStart(9)}  ${String(i.dead).padStart(4)}  ${String(i.overflow).padStart(8)}`);
-  }
-  lines.push("", `Last heartbeat: ${state.lastHeartbeat ? `${formatDuration(now - state.lastHeartbeat)} ago` : "never"}`);
-  const daemon = state.daemon;
-  if (daemon) {
-    lines.push("", `Daemon: pid ${daemon.pid} on ${daemon.host}, up ${formatDuration(now - daemon.started)}, channels: ${daemon.channels.join(", ") || "none"}`);
-    const running = daemon.running;
-    lines.push(`  running: ${running ? `${running.kind} from ${running.source} (reply to ${running.replyTo}) for ${formatDuration(now - running.startedAt)}` : "idle"}`);
-    const humans = daemon.waiting.filter((w) => w.kind === "human").length;
-    lines.push(`  queue:   ${daemon.waiting.length} waiting (${humans} human, ${daemon.waiting.length - humans} automated)`);
-  }
-  return lines;
+Exit codes: 0 ok, 1 Redis unreachable (the local spool is still shown).`;
+
+export interface StatusReport extends GatewayState {
+  redisUrl: string;
+  spool: { path: string; waiting: number };
+}
+
+type Section = (report: StatusReport, now: number) => string[];
+
+/** Left-aligned columns, two spaces apart; numbers right-aligned. */
+export function table(header: string[], rows: (string | number)[][]): string[] {
+  const cells = [header, ...rows.map((row) => row.map(String))];
+  const widths = header.map((_, c) => Math.max(...cells.map((row) => row[c]!.length)));
+  const numeric = header.map((_, c) => rows.length > 0 && rows.every((row) => typeof row[c] === "number"));
+  return cells.map(
+    (row) => "  " + row.map((cell, c) => (numeric[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join("  ").trimEnd(),
+  );
+}
+
+const ago = (now: number, then: number | undefined) => (then === undefined ? "-" : formatDuration(Math.max(0, now - then)));
+
+const redisSection: Section = (r) => {
+  const warn = r.persistence.aof ? "" : "  (AOF off: a Redis restart can lose waiting events)";
+  return [`Redis: ${r.redisUrl}, persistence ${r.persistence.mode}${warn}`];
+};
+
+const sessionsSection: Section = (r, now) => {
+  if (r.sessions.length === 0) return ["", "Sessions: none running (events wait in their inboxes)"];
+  const rows = r.sessions.map(({ session, lease, leaseLeft }) => [
+    session,
+    lease?.role ?? "?",
+    lease?.pid ?? "?",
+    lease?.host ?? "?",
+    ago(now, lease?.started),
+    formatDuration(leaseLeft ?? 0),
+  ]);
+  return ["", "Sessions:", ...table(["SESSION", "ROLE", "PID", "HOST", "AGE", "LEASE LEFT"], rows)];
+};
+
+const inboxesSection: Section = (r, now) => {
+  const rows = r.inboxes.map((i) => [i.session, i.backlog, i.inflight, i.dead, i.overflow, ago(now, i.oldestTs)]);
+  return ["", "Inboxes:", ...table(["INBOX", "BACKLOG", "IN-FLIGHT", "DEAD", "OVERFLOW", "OLDEST"], rows)];
+};
+
+const heartbeatSection: Section = (r, now) => [
+  "",
+  `Last heartbeat: ${r.lastHeartbeat ? `${ago(now, r.lastHeartbeat)} ago` : "never"}`,
+];
+
+const spoolSection: Section = (r) =>
+  r.spool.waiting > 0 ? ["", `Spool: ${r.spool.waiting} event(s) waiting in ${r.spool.path}; run \`agent-gateway flush\``] : [];
+
+const daemonSection: Section = (r, now) => {
+  const daemon = r.daemon;
+  if (!daemon) return [];
+  const running = daemon.running;
+  const humans = daemon.waiting.filter((w) => w.kind === "human").length;
+  return [
+    "",
+    `Daemon: pid ${daemon.pid} on ${daemon.host}, up ${formatDuration(now - daemon.started)}, channels: ${daemon.channels.join(", ") || "none"}`,
+    `  running: ${running ? `${running.kind} from ${running.source} (reply to ${running.replyTo}) for ${formatDuration(now - running.startedAt)}` : "idle"}`,
+    `  queue:   ${daemon.waiting.length} waiting (${humans} human, ${daemon.waiting.length - humans} automated)`,
+  ];
+};
+
+const SECTIONS: Section[] = [redisSection, sessionsSection, inboxesSection, heartbeatSection, spoolSection, daemonSection];
+
+export function renderStatus(report: StatusReport, now = Date.now()): string[] {
+  return SECTIONS.flatMap((section) => section(report, now));
 }
 
 export const command: Command = {
-  summary: "sessions, backlog, in-flight and dead letters per session",
+  summary: "sessions, inboxes (backlog, in-flight, dead, overflow), heartbeat, persistence, spool",
   usage,
   async run(args, io) {
     const { values } = parse(args, { json: { type: "boolean", default: false } }, false);
     const config = configFrom(io);
+    const spool = { path: config.paths.spool, waiting: countSpooled(config.paths.spool) };
     let state: GatewayState;
     try {
-      state = await withRedis(config, (redis) => readState(redis, config.prefix));
+      state = await withRedis(config, (redis) => readState(redis, config.prefix), "agent-gateway-status");
     } catch (error) {
-      io.stderr(`Redis at ${safeUrl(config.redisUrl)} is unreachable: ${(error as Error).message}`);
-      io.stderr("Is it running? Try `agent-gateway doctor`.");
+      io.stderr(`agent-gateway status: ${(error as Error).message}`);
+      if (spool.waiting > 0) io.stderr(`${spool.waiting} event(s) are spooled in ${spool.path}; they are delivered by \`agent-gateway flush\` once Redis is back.`);
       return EXIT.failure;
     }
-    if (values.json) io.stdout(JSON.stringify(state, null, 2));
-    else for (const line of renderState(state)) io.stdout(line);
+    const report: StatusReport = { redisUrl: safeUrl(config.redisUrl), ...state, spool };
+    if (values.json) io.stdout(JSON.stringify(report, null, 2));
+    else for (const line of renderStatus(report)) io.stdout(line);
     return EXIT.ok;
   },
 };
