@@ -1,0 +1,45 @@
+// What setup asks of Redis: is it reachable, and (for a Redis that setup installed) loopback
+// binding plus AOF, written back to its config file so they survive a restart.
+import { connectRedis, ensureConnected } from "../../core/redis.ts";
+
+export async function ping(url: string): Promise<string | undefined> {
+  const redis = connectRedis(url, { kind: "producer", name: "agent-gateway-setup" });
+  try {
+    await ensureConnected(redis);
+    await redis.ping();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Turns AOF on and binds to loopback; returns what it changed. */
+export async function harden(url: string): Promise<string[]> {
+  const redis = connectRedis(url, { kind: "producer", name: "agent-gateway-setup" });
+  try {
+    await ensureConnected(redis);
+    const changed: string[] = [];
+    const [, aof] = (await redis.config("GET", "appendonly")) as string[];
+    if (aof !== "yes") {
+      await redis.config("SET", "appendonly", "yes");
+      changed.push("appendonly yes");
+    }
+    const [, bind] = (await redis.config("GET", "bind")) as string[];
+    if (!isLoopbackBind(bind ?? "")) {
+      await redis.config("SET", "bind", "127.0.0.1 -::1");
+      changed.push("bind 127.0.0.1 -::1");
+    }
+    if (changed.length) await redis.config("REWRITE");
+    return changed;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Redis `bind` value: every address loopback ("-" marks an optional one). */
+export function isLoopbackBind(bind: string): boolean {
+  const addresses = bind.split(/\s+/).filter(Boolean).map((a) => a.replace(/^-/, ""));
+  return addresses.length > 0 && addresses.every((a) => a === "::1" || a === "localhost" || a.startsWith("127."));
+}
