@@ -37,6 +37,9 @@ export function isHeartbeatOk(text: string): boolean {
   return false;
 }
 
+// Spacing is always a power of two up to 8: 2nd, 4th, 8th.
+const nth = (n: number) => `${n}${n === 2 ? "nd" : "th"}`;
+
 export interface HeartbeatPolicyOptions {
   enabled: boolean;
   /** Consecutive HEARTBEAT_OK replies before back-off starts; <= 0 never backs off. */
@@ -90,13 +93,13 @@ export class HeartbeatPolicy {
     if (this.sinceLastPrompt < spacing) {
       return {
         prompt: false,
-        reason: `backing off after ${this.consecutiveOk} consecutive ${HEARTBEAT_OK}: prompting every ${spacing}th heartbeat`,
+        reason: `backing off after ${this.consecutiveOk} consecutive ${HEARTBEAT_OK}: prompting on every ${nth(spacing)} heartbeat`,
       };
     }
     this.sinceLastPrompt = 0;
     return {
       prompt: true,
-      reason: spacing > 1 ? `every ${spacing}th heartbeat while backing off` : "heartbeat due",
+      reason: spacing > 1 ? `every ${nth(spacing)} heartbeat while backing off` : "heartbeat due",
     };
   }
 

@@ -76,12 +76,14 @@ test("back-off after N consecutive HEARTBEAT_OK: every 2nd, then 4th, then 8th h
   assert.equal(p.state().spacing, 8);
   const skipped = p.decide();
   assert.equal(skipped.prompt, false);
-  assert.match(skipped.reason, /backing off after 9 consecutive HEARTBEAT_OK: prompting every 8th heartbeat/);
+  assert.match(skipped.reason, /backing off after 9 consecutive HEARTBEAT_OK: prompting on every 8th heartbeat/);
 });
 
 test("a reply that is not HEARTBEAT_OK resets the back-off", () => {
   const { p } = policy({ backoffAfter: 2 });
-  assert.deepEqual(run(p, 8), [1, 2, 4, 8]);
+  assert.deepEqual(run(p, 2), [1, 2]);
+  assert.match(p.decide().reason, /prompting on every 2nd heartbeat/);
+  assert.deepEqual(run(p, 5), [1, 5]);
   p.reply("Backup failed at 03:00, see the log.");
   assert.deepEqual(p.state().spacing, 1);
   assert.deepEqual(run(p, 3, "Still failing."), [1, 2, 3]);
