@@ -9,6 +9,8 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   status: () => import("./commands/status.ts"),
   flush: () => import("./commands/flush.ts"),
   pairing: () => import("./commands/pairing.ts"),
+  doctor: () => import("./commands/doctor.ts"),
+  "tripwire-check": () => import("./commands/tripwire-check.ts"),
 };
 
 function overview(commands: [string, Command][]): string {
