@@ -7,6 +7,8 @@ import { UsageError, type Command, type CommandIO } from "./cli-kit.ts";
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   push: () => import("./commands/push.ts"),
   status: () => import("./commands/status.ts"),
+  worker: () => import("./commands/worker.ts"),
+  daemon: () => import("./commands/daemon.ts"),
   flush: () => import("./commands/flush.ts"),
   pairing: () => import("./commands/pairing.ts"),
   doctor: () => import("./commands/doctor.ts"),
