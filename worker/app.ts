@@ -1,0 +1,33 @@
+// The worker's HTTP surface, composed from one file per route. Without an Inngest handler
+// (nothing configured) /api/inngest refuses and says how to configure it.
+import { Hono, type Context } from "hono";
+import type { WorkerContext } from "./context.ts";
+import { refuse } from "./http/errors.ts";
+import { eventsRoutes } from "./routes/events.ts";
+import { githubRoutes } from "./routes/github.ts";
+import { healthRoutes } from "./routes/health.ts";
+
+export const INNGEST_PATH = "/api/inngest";
+
+export function createApp(ctx: WorkerContext, inngestHandler?: (c: Context) => Promise<Response>): Hono {
+  const app = new Hono();
+  app.route("/events", eventsRoutes(ctx));
+  app.route("/hooks/github", githubRoutes(ctx));
+  app.route("/health", healthRoutes(ctx));
+  if (inngestHandler) app.on(["GET", "POST", "PUT"], INNGEST_PATH, inngestHandler);
+  else {
+    app.all(INNGEST_PATH, (c) =>
+      refuse(
+        c,
+        404,
+        "Inngest is not configured on this worker: set INNGEST_DEV=1 (local dev server) or INNGEST_BASE_URL with INNGEST_SIGNING_KEY (self-hosted), or INNGEST_SIGNING_KEY (Inngest Cloud). The local scheduler runs the heartbeat meanwhile.",
+      ),
+    );
+  }
+  app.notFound((c) => refuse(c, 404, `no route for ${c.req.method} ${c.req.path}; see GET /health`));
+  app.onError((error, c) => {
+    ctx.log.error("request failed", { method: c.req.method, path: c.req.path, error });
+    return refuse(c, 500, `internal error: ${error.message}`);
+  });
+  return app;
+}

@@ -1,0 +1,85 @@
+// POST /events: push one event (a JSON object) or a batch (an array, pushed atomically) with a
+// bearer token. Rate limited per client IP and per token; bodies over worker.bodyLimit get 413.
+import { Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { buildEvent, EventError } from "../../core/event.ts";
+import { pushEvents } from "../../core/push.ts";
+import type { WorkerContext } from "../context.ts";
+import { bearerToken, tokensMatch } from "../http/auth.ts";
+import { clientAddress, redisUnavailable, refuse } from "../http/errors.ts";
+import { createRateLimiter, type RateLimiter } from "../http/rate-limit.ts";
+
+function limitBy(limiter: RateLimiter, keyOf: (c: Parameters<MiddlewareHandler>[0]) => Promise<string>, what: string): MiddlewareHandler {
+  return async (c, next) => {
+    const retryAfter = limiter.take(await keyOf(c));
+    if (retryAfter === undefined) return next();
+    return refuse(c, 429, `rate limit exceeded for this ${what}; retry in ${retryAfter}s`, { "Retry-After": String(retryAfter) });
+  };
+}
+
+/** Parses and validates the whole body first, so a bad batch writes nothing. */
+function parseEvents(text: string, maxEventBytes: number): unknown[] | string {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    return `body is not valid JSON: ${(error as Error).message}`;
+  }
+  const batch = Array.isArray(body);
+  const items: unknown[] = Array.isArray(body) ? body : [body];
+  if (items.length === 0) return "the array holds no events";
+  for (const [i, item] of items.entries()) {
+    try {
+      buildEvent(item, maxEventBytes);
+    } catch (error) {
+      if (!(error instanceof EventError)) throw error;
+      return batch ? `[${i}] ${error.message}` : error.message;
+    }
+  }
+  return items;
+}
+
+export function eventsRoutes(ctx: WorkerContext): Hono {
+  const { config } = ctx;
+  const token = config.apiToken;
+  const perMinute = config.worker.rateLimitPerMinute;
+
+  const authorise: MiddlewareHandler = async (c, next) => {
+    if (!token) {
+      return refuse(c, 403, "POST /events is disabled: no API token is configured. Set GATEWAY_API_TOKEN (16+ characters) or apiToken in config.json.");
+    }
+    const given = bearerToken(c.req.header("authorization"));
+    if (given === undefined || !tokensMatch(given, token)) {
+      return refuse(c, 401, given === undefined ? "missing bearer token: send `Authorization: Bearer <token>`" : "wrong token", {
+        "WWW-Authenticate": 'Bearer realm="agent-gateway"',
+      });
+    }
+    return next();
+  };
+
+  const app = new Hono();
+  app.post(
+    "/",
+    limitBy(createRateLimiter(perMinute), clientAddress, "client address"),
+    authorise,
+    // One token is configured, so its bucket is a single key.
+    limitBy(createRateLimiter(perMinute), async () => "api-token", "token"),
+    bodyLimit({
+      maxSize: config.worker.bodyLimit,
+      onError: (c) => refuse(c, 413, `body is over the ${config.worker.bodyLimit}-byte limit (worker.bodyLimit)`),
+    }),
+    async (c) => {
+      const parsed = parseEvents(await c.req.text(), config.maxEventBytes);
+      if (typeof parsed === "string") return refuse(c, 400, parsed);
+      try {
+        const results = await pushEvents(ctx.redis, config, parsed as never[]);
+        return c.json({ ids: results.map((r) => r.id), duplicates: results.filter((r) => r.duplicate).map((r) => r.id) });
+      } catch (error) {
+        if (error instanceof EventError) return refuse(c, 400, error.message);
+        ctx.log.warn("POST /events: push failed", { error });
+        return redisUnavailable(c, error);
+      }
+    },
+  );
+  return app;
+}

@@ -1,0 +1,65 @@
+// POST /hooks/github: verifies X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the
+// configured secret) and pushes the delivery as one gateway event whose id is the delivery id,
+// so GitHub's redeliveries of the same delivery reach the agent once.
+import { createHmac } from "node:crypto";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { pushEvent } from "../../core/push.ts";
+import type { WorkerContext } from "../context.ts";
+import { githubEventType, summariseDelivery } from "../github-summary.ts";
+import { tokensMatch } from "../http/auth.ts";
+import { redisUnavailable, refuse } from "../http/errors.ts";
+
+function parseBody(raw: string, contentType: string | undefined): Record<string, unknown> | undefined {
+  // GitHub sends JSON, or a form with the JSON in `payload` (the hook's "content type" setting).
+  const json = contentType?.includes("application/x-www-form-urlencoded") ? new URLSearchParams(raw).get("payload") : raw;
+  try {
+    const body: unknown = JSON.parse(json ?? "");
+    return body && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function githubRoutes(ctx: WorkerContext): Hono {
+  const { config } = ctx;
+  const secret = config.worker.githubSecret;
+  const app = new Hono();
+  app.post(
+    "/",
+    bodyLimit({
+      maxSize: config.worker.bodyLimit,
+      onError: (c) => refuse(c, 413, `delivery is over the ${config.worker.bodyLimit}-byte limit (worker.bodyLimit)`),
+    }),
+    async (c) => {
+      if (!secret) {
+        return refuse(c, 403, "GitHub webhooks are disabled: no secret is configured. Set GITHUB_WEBHOOK_SECRET (the hook's secret) or worker.githubSecret.");
+      }
+      const raw = await c.req.text();
+      const signature = c.req.header("x-hub-signature-256") ?? "";
+      const expected = `sha256=${createHmac("sha256", secret).update(raw).digest("hex")}`;
+      if (!tokensMatch(signature, expected)) {
+        return refuse(c, 401, signature ? "X-Hub-Signature-256 does not match: check the hook's secret" : "missing X-Hub-Signature-256: set a secret on the hook");
+      }
+      const event = c.req.header("x-github-event");
+      const delivery = c.req.header("x-github-delivery");
+      if (!event || !delivery) return refuse(c, 400, "missing X-GitHub-Event or X-GitHub-Delivery header");
+      const body = parseBody(raw, c.req.header("content-type"));
+      if (!body) return refuse(c, 400, "the delivery is not a JSON object");
+      if (event === "ping") return c.json({ ok: true, note: "ping received; pings are not forwarded to the agent" });
+      try {
+        const result = await pushEvent(ctx.redis, config, {
+          id: `github-${delivery}`,
+          type: githubEventType(event, body.action),
+          source: "github",
+          payload: summariseDelivery(event, delivery, body),
+        });
+        return c.json({ id: result.id, duplicate: result.duplicate });
+      } catch (error) {
+        ctx.log.warn("POST /hooks/github: push failed", { error, delivery });
+        return redisUnavailable(c, error);
+      }
+    },
+  );
+  return app;
+}

@@ -1,0 +1,126 @@
+// Starts the worker: Redis (reconnecting for ever), the Hono app on @hono/node-server, and
+// whichever runs the heartbeat (Inngest functions when configured, else the local scheduler).
+// close() stops accepting, lets in-flight requests finish, stops the scheduler, closes Redis.
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createAdaptorServer } from "@hono/node-server";
+import { serve } from "inngest/hono";
+import type { Config } from "../core/config.ts";
+import type { Logger } from "../core/log.ts";
+import { connectRedis } from "../core/redis.ts";
+import { createApp, INNGEST_PATH } from "./app.ts";
+import type { SchedulerInfo, WorkerContext } from "./context.ts";
+import { createInngestClient, inngestSetup } from "./inngest/client.ts";
+import { gatewayFunctions } from "./inngest/functions.ts";
+import { syncWithInngest } from "./inngest/sync.ts";
+import { startLocalScheduler, type LocalScheduler } from "./scheduler.ts";
+import { heartbeatSchedule } from "./schedule.ts";
+
+export interface WorkerOptions {
+  host?: string;
+  port?: number;
+  log: Logger;
+  /** Sync with the Inngest server on boot (default true when Inngest is configured). */
+  syncInngest?: boolean;
+}
+
+export interface RunningWorker {
+  url: string;
+  port: number;
+  scheduler: SchedulerInfo;
+  close(): Promise<void>;
+}
+
+/** Port in use, permission denied ...: one sentence, exit 1. */
+export class WorkerStartError extends Error {
+  override name = "WorkerStartError";
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+const DRAIN_MS = 10_000;
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      const where = `${host}:${port}`;
+      if (error.code === "EADDRINUSE") reject(new WorkerStartError(`${where} is already in use (another worker running?); pick another with --port`));
+      else if (error.code === "EACCES") reject(new WorkerStartError(`not allowed to listen on ${where}; use a port above 1023`));
+      else reject(new WorkerStartError(`cannot listen on ${where}: ${error.message}`));
+    });
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function watchRedis(ctx: WorkerContext): void {
+  let up = false;
+  ctx.redis.on("ready", () => {
+    up = true;
+    ctx.log.info("Redis connected");
+  });
+  ctx.redis.on("close", () => {
+    if (up) ctx.log.warn("Redis connection lost; reconnecting (POST /events answers 503 meanwhile)");
+    up = false;
+  });
+}
+
+export async function startWorker(config: Config, options: WorkerOptions): Promise<RunningWorker> {
+  const { log } = options;
+  const host = options.host ?? config.worker.host;
+  // Config problems first (ConfigError, exit 78), before anything is opened.
+  const schedule = config.heartbeat.enabled ? heartbeatSchedule(config) : undefined;
+  const setup = inngestSetup(config);
+
+  const redis = connectRedis(config.redisUrl, { kind: "consumer", name: "agent-gateway-worker" });
+  const target = { redis, settings: config };
+  const ctx: WorkerContext = { config, redis, log, startedAt: Date.now(), scheduler: { mode: "off" } };
+  watchRedis(ctx);
+  redis.connect().catch((error: Error) => log.warn(`Redis unreachable at start (${error.message}); retrying in the background`));
+
+  let handler: ReturnType<typeof serve> | undefined;
+  let local: LocalScheduler | undefined;
+  if (setup) {
+    const client = createInngestClient(config, setup, log);
+    handler = serve({ client, functions: gatewayFunctions(client, target, schedule), serveOrigin: config.worker.serveOrigin });
+    ctx.scheduler = { mode: "inngest", inngest: setup.kind, ...schedule };
+    if (setup.kind === "dev" && !LOOPBACK.has(host)) {
+      log.warn(`Inngest dev mode accepts unsigned calls, and this worker listens on ${host}: anyone who can reach it can run its functions. Bind to 127.0.0.1 or use a signing key.`);
+    }
+  } else if (schedule) {
+    local = startLocalScheduler(schedule, target, log);
+    ctx.scheduler = { mode: "local", ...schedule, nextRun: local.nextRun };
+  }
+
+  const app = createApp(ctx, handler);
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  let port: number;
+  try {
+    port = await listen(server, host, options.port ?? config.worker.port);
+  } catch (error) {
+    local?.stop();
+    redis.disconnect();
+    throw error;
+  }
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  const url = `http://${urlHost}:${port}`;
+  log.info("worker listening", { url, scheduler: ctx.scheduler.mode, inngest: setup?.kind });
+
+  const stopSync = new AbortController();
+  if (setup && options.syncInngest !== false) {
+    const self = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : urlHost}:${port}${INNGEST_PATH}`;
+    void syncWithInngest(self, log, stopSync.signal);
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      log.info("worker stopping: finishing in-flight requests");
+      stopSync.abort();
+      local?.stop();
+      const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      clearTimeout(force);
+      await redis.quit().catch(() => redis.disconnect());
+      log.info("worker stopped");
+    })());
+  return { url, port, scheduler: ctx.scheduler, close };
+}
