@@ -16,6 +16,7 @@ import { releaseLease } from "../core/sessions.ts";
 import { Watchdog } from "../core/watchdog.ts";
 import { Heartbeats } from "../extension/heartbeats.ts";
 import type { Channel, ChannelCommand, ChannelSink, ReplyTo } from "./channel.ts";
+import { telegramChannelFromConfig } from "./channels/telegram/channel.ts";
 import { WebSocketChannel } from "./channels/websocket.ts";
 import { Lane } from "./lane.ts";
 import { acquireLock, pidAlive, type InstanceLock } from "./lock.ts";
@@ -149,6 +150,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     };
 
     const channels = [...(options.channels ?? [])];
+    const telegram = telegramChannelFromConfig(config, redis, log);
+    if (telegram) channels.push(telegram);
     let ws: WebSocketChannel | undefined;
     if (config.daemon.wsToken) {
       ws = new WebSocketChannel({ host: config.daemon.host, port: config.daemon.port, token: config.daemon.wsToken, tickInterval: config.daemon.tickInterval, log });

@@ -2,12 +2,13 @@
 // access control with pairing codes (access.ts), replies split and converted safely
 // (sender.ts), and a typing indicator while a run goes. The token is never logged.
 import { Bot } from "grammy";
+import type { Update } from "grammy/types";
 import type { Redis } from "ioredis";
 import { ConfigError, type Config } from "../../../core/config.ts";
 import type { Logger } from "../../../core/log.ts";
 import type { Channel, ChannelSink, ReplyTo } from "../../channel.ts";
 import { AccessControl } from "./access.ts";
-import { Backoff, forGrammy, sleep } from "./backoff.ts";
+import { Backoff, forGrammy } from "./backoff.ts";
 import { installHandlers } from "./bot.ts";
 import { classify, describe } from "./errors.ts";
 import { Poller } from "./poller.ts";
@@ -55,32 +56,34 @@ export class TelegramChannel implements Channel {
       redis,
       prefix: config.prefix,
       log,
-      handle: (update) => this.bot.handleUpdate(update),
+      handle: (update) => this.handleUpdate(update),
       pollTimeoutSeconds: this.options.pollTimeoutSeconds,
       backoff: new Backoff(this.options.retryMinMs, this.options.retryMaxMs),
     });
     this.poller.start();
   }
 
-  /** getMe: a rejected token is a configuration error (exit 78); a network failure is retried. */
+  /**
+   * getMe once: a rejected token is a configuration error (exit 78). When Telegram is
+   * unreachable the daemon starts anyway; polling retries, and getMe runs before the first update.
+   */
   private async identify(): Promise<void> {
     const { token, log } = this.options;
-    const backoff = new Backoff(this.options.retryMinMs, this.options.retryMaxMs);
-    for (;;) {
-      try {
-        await this.bot.init(forGrammy(this.stopping.signal));
-        log.info("telegram: connected", { bot: this.bot.botInfo.username });
-        return;
-      } catch (error) {
-        const failure = classify(error);
-        if (failure.kind === "unauthorized") {
-          throw new ConfigError("telegram.botToken", "Telegram rejected the bot token (401 Unauthorized); get a new one from @BotFather", "TELEGRAM_BOT_TOKEN or config.json");
-        }
-        if (this.stopping.signal.aborted) throw error;
-        log.warn("telegram: getMe failed; retrying", { failure: failure.kind, error: describe(error, token) });
-        await sleep(failure.kind === "rate-limited" ? failure.retryAfterMs : backoff.next(), this.stopping.signal);
+    try {
+      await this.bot.init(forGrammy(this.stopping.signal));
+      log.info("telegram: connected", { bot: this.bot.botInfo.username });
+    } catch (error) {
+      const failure = classify(error);
+      if (failure.kind === "unauthorized") {
+        throw new ConfigError("telegram.botToken", "Telegram rejected the bot token (401 Unauthorized); get a new one from @BotFather", "TELEGRAM_BOT_TOKEN or config.json");
       }
+      log.warn("telegram: unreachable at start; polling will keep trying", { failure: failure.kind, error: describe(error, token) });
     }
+  }
+
+  private async handleUpdate(update: Update): Promise<void> {
+    if (!this.bot.isInited()) await this.bot.init(forGrammy(this.stopping.signal));
+    await this.bot.handleUpdate(update);
   }
 
   async send(replyTo: ReplyTo, text: string): Promise<void> {
