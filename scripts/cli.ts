@@ -8,7 +8,6 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   push: () => import("./commands/push.ts"),
   status: () => import("./commands/status.ts"),
   worker: () => import("./commands/worker.ts"),
-  worker: () => import("./commands/worker.ts"),
   daemon: () => import("./commands/daemon.ts"),
   flush: () => import("./commands/flush.ts"),
   pairing: () => import("./commands/pairing.ts"),
