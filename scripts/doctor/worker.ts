@@ -22,7 +22,7 @@ export const workerCheck: Check = async (ctx) => {
     await response.body?.cancel();
     return response.ok
       ? [result("worker", "ok", `${target} answered ${response.status}`)]
-      : [result("worker", "fail", `${target} answered ${response.status}`, restartHint(ctx, "worker"))];
+      : [result("worker", "fail", `${target} answered ${response.status}: running but unhealthy`, `see the redis line above and the worker's log (${ctx.config.paths.logs}/worker.log)`)];
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
     return [result("worker", "fail", `${target} does not answer (${cause})`, restartHint(ctx, "worker"))];
