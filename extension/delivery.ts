@@ -172,6 +172,7 @@ export class Delivery {
 
   private inject(flight: InFlight): void {
     if (this.ending || this.stopped) {
+      if (!this.held) this.o.log.info("run ending: batch held until pi is idle", { events: flight.batch.entries.length });
       this.held = flight;
       return;
     }
