@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { pushEvent } from "../../core/push.ts";
 import { connectRedis, ensureConnected } from "../../core/redis.ts";
-import { fixture, startPi, waitConnected, waitUserMessage, type RpcLine } from "../harness/pi.ts";
+import { fixture, pollUntil, startPi, waitConnected, waitUserMessage, type RpcLine } from "../harness/pi.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
 
@@ -73,11 +73,3 @@ test("while pi streams an event becomes a follow-up of the same run; one pushed 
     await pi.kill();
   }
 });
-
-async function pollUntil(what: string, check: () => Promise<boolean>, timeout = 20_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

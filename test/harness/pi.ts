@@ -3,7 +3,7 @@
 // (or however the test says). Collects every JSON line pi writes; helpers wait for events, user
 // messages, status lines and notifications. Every pi started here is SIGKILLed when the test
 // file ends, even on failure; tests should still `kill()` theirs when done.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -79,6 +79,14 @@ export function piDirs(options: PiEnvOptions): PiDirs {
 }
 
 // Loose shapes of pi's RPC output lines; tests read only what they assert on.
+export async function pollUntil(what: string, check: () => Promise<boolean> | boolean, timeout = 20_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export interface RpcLine {
   type: string;
   [key: string]: unknown;
@@ -226,10 +234,32 @@ export function waitUserMessage(pi: RpcPi, fragment: string, timeout = 20_000): 
   );
 }
 
-/** `pi -p <prompt>` with the fake LLM; resolves with its exit code and output (killed after `timeout`). */
-export function runPiPrint(options: StartPiOptions & { prompt: string; timeout?: number }): { code: number | null; stdout: string; stderr: string; dirs: PiDirs } {
+export interface PrintOptions extends StartPiOptions {
+  prompt: string;
+  /** Leave pi's extension discovery on (agent dir extensions/, settings.json packages). */
+  discover?: boolean;
+  timeout?: number;
+}
+
+/** `pi -p <prompt>` with the fake LLM; resolves with its exit code and output (SIGKILLed after `timeout`). */
+export function runPiPrint(options: PrintOptions): Promise<{ code: number | null; stdout: string; stderr: string; dirs: PiDirs }> {
   const dirs = piDirs(options);
-  const args = ["-p", "--no-session", "--no-extensions", "-e", FAKE_LLM, ...(options.extensionArgs ?? ["-e", REPO_ROOT]), "--model", FAKE_MODEL, options.prompt];
-  const result = spawnSync(PI_BIN, args, { cwd: dirs.cwd, env: dirs.env, encoding: "utf8", timeout: options.timeout ?? 30_000, killSignal: "SIGKILL" });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr, dirs };
+  const args = [
+    "-p", "--no-session", ...(options.discover ? [] : ["--no-extensions"]), "-e", FAKE_LLM,
+    ...(options.extensionArgs ?? ["-e", REPO_ROOT]), "--model", FAKE_MODEL, options.prompt,
+  ];
+  const child = spawn(PI_BIN, args, { cwd: dirs.cwd, env: dirs.env, stdio: ["ignore", "pipe", "pipe"] });
+  running.add(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill("SIGKILL"), options.timeout ?? 60_000);
+  return new Promise((resolvePromise) =>
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      running.delete(child);
+      resolvePromise({ code, stdout, stderr, dirs });
+    }),
+  );
 }
