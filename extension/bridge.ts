@@ -12,6 +12,7 @@ import type { Logger } from "../core/log.ts";
 import { Watchdog } from "../core/watchdog.ts";
 import { formatDuration } from "../core/duration.ts";
 import { openConnection, type Connection } from "./connection.ts";
+import type { LinkState } from "./status.ts";
 import { Delivery, type Prepared } from "./delivery.ts";
 import { Heartbeats } from "./heartbeats.ts";
 import { exportIdentity, requestedIdentity, satelliteId, type Identity } from "./identity.ts";
@@ -109,7 +110,7 @@ export class Bridge {
     const base: BridgeReport = {
       identity: this.identity,
       demoted: this.demoted,
-      link: this.link.state(),
+      link: this.linkState(),
       redisUrl: redact(this.config.redisUrl),
       backlog: this.backlog,
       inflight: 0,
@@ -257,13 +258,19 @@ export class Bridge {
     this.render();
   }
 
+  /** "connected" only once the session is registered and listening. */
+  private linkState(): LinkState {
+    const state = this.link?.state() ?? "connecting";
+    return state === "connected" && !this.keeper ? "registering" : state;
+  }
+
   private render(): void {
     if (this.stopped) return;
     this.ctx.ui.setStatus(
       STATUS_KEY,
       statusText({
         ...this.identity,
-        link: this.link?.state() ?? "connecting",
+        link: this.linkState(),
         backlog: this.backlog,
         paused: this.delivery?.state().paused ?? false,
         alarm: this.alarm,

@@ -1,8 +1,11 @@
 // The status line: one short string for pi's footer, e.g.
 // "gateway · connected · backlog 3", "pid-4242 (satellite) · reconnecting · paused · watchdog alarm".
-import type { LinkState } from "./connection.ts";
+import type { LinkState as RedisLink } from "./connection.ts";
 
 export const STATUS_KEY = "agent-gateway";
+
+/** The Redis link, plus "registering": connected, the lease not yet taken. */
+export type LinkState = RedisLink | "registering";
 
 export interface StatusFacts {
   session: string;
