@@ -9,7 +9,7 @@
 import { formatDuration } from "./duration.ts";
 import type { GatewayEvent } from "./event.ts";
 import { localClock, type LocalClock } from "./local-time.ts";
-import { cutText, fenced, oneLine, sanitise } from "./quote.ts";
+import { closeOpenFence, cutText, fenced, oneLine, sanitise } from "./quote.ts";
 
 export const HEARTBEAT_TYPE = "cron.heartbeat";
 
@@ -109,6 +109,23 @@ function renderEvent(event: GatewayEvent, clock: LocalClock, payloadCap: number)
   return { text: `${head}\n${fenced(shown, "json")}\n${marker}`, cut: true };
 }
 
+/** The checklist within `room` characters, any fence it leaves open closed (so a cut or an
+ *  unbalanced file cannot swallow what follows), with a marker when cut. */
+function fitChecklist(checklist: string, room: number): { text: string; cut: boolean } {
+  const whole = closeOpenFence(checklist);
+  if (whole.length <= room) return { text: whole, cut: false };
+  let cap = room - 80;
+  let text = "";
+  // Closing a fence adds characters; shrink until the closed text and the marker fit.
+  for (let tries = 0; tries < 5 && cap > 0; tries++) {
+    const shown = cutText(checklist, cap);
+    text = `${closeOpenFence(shown)}\n(checklist cut: ${checklist.length - shown.length} characters not shown)`;
+    if (text.length <= room) return { text, cut: true };
+    cap -= text.length - room;
+  }
+  return { text: `(checklist cut: all ${checklist.length} characters; too long for the prompt)`, cut: true };
+}
+
 function heartbeatSection(beats: GatewayEvent[], clock: LocalClock, checklist: string | undefined): string {
   const line = `## Heartbeat\n${plural(beats.length, "heartbeat")} (${HEARTBEAT_TYPE}) ${timeSpan(beats, clock)}, coalesced into this line.`;
   if (checklist === undefined) return line;
@@ -169,11 +186,9 @@ export function formatBatch(events: GatewayEvent[], options: FormatOptions = {})
     const summaryLines = (old.length > 0 ? 1 : 0) + (fresh.length > 0 ? 1 : 0);
     const reserved = header.length + heartbeatSection(beats, clock, "").length + summaryLines * (summaryChars + 150) + 100;
     const room = Math.max(0, Math.min(others.length > 0 ? maxChars / 2 : maxChars, maxChars - reserved));
-    if (checklist.length > room) {
-      const shown = cutText(checklist, Math.max(0, room - 80));
-      checklist = `${shown}\n(checklist cut: ${checklist.length - shown.length} characters not shown)`;
-      truncated = true;
-    }
+    const fitted = fitChecklist(checklist, room);
+    truncated ||= fitted.cut;
+    checklist = fitted.text;
   }
   const beatsText = beats.length > 0 ? heartbeatSection(beats, clock, checklist) : "";
 

@@ -35,3 +35,21 @@ export function fenced(content: string, info = ""): string {
   const fence = "`".repeat(Math.max(3, longestBacktickRun(content) + 1));
   return `${fence}${info}\n${content}\n${fence}`;
 }
+
+/**
+ * Closes a fence the text leaves open (a cut, or an unbalanced file), so what follows it is
+ * not read as part of a code block. CommonMark rules: ``` or ~~~ openers, closed by a line of
+ * the same character at least as long.
+ */
+export function closeOpenFence(text: string): string {
+  let open: string | undefined;
+  for (const line of text.split("\n")) {
+    if (open === undefined) {
+      open = /^ {0,3}(`{3,})[^`]*$|^ {0,3}(~{3,})/.exec(line)?.slice(1).find(Boolean);
+    } else if (new RegExp(`^ {0,3}${open[0]}{${open.length},}\\s*$`).test(line)) {
+      open = undefined;
+    }
+  }
+  return open === undefined ? text : `${text}\n${open}`;
+}
+

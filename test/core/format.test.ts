@@ -18,7 +18,7 @@ function fencedBlocks(prompt: string): string[] {
   let lines: string[] = [];
   for (const line of prompt.split("\n")) {
     if (open === undefined) {
-      const start = /^ {0,3}(`{3,})/.exec(line);
+      const start = /^ {0,3}(`{3,})[^`]*$/.exec(line);
       if (start) [open, lines] = [start[1], []];
     } else if (new RegExp(`^ {0,3}\`{${open.length},}\\s*$`).test(line)) {
       blocks.push(lines.join("\n"));
@@ -290,6 +290,14 @@ test("random hostile batches (seeded): bound, counts, sanitising and fences alwa
     assert.equal(result.listed + result.summarised + result.heartbeats, batch.length, context);
     assert.doesNotMatch(result.prompt, /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E]/, context);
     const withPayload = listedIds(result.prompt).length - (result.prompt.match(/ · no payload$/gm)?.length ?? 0);
-    assert.equal(fencedBlocks(result.prompt).length, withPayload, `${context}: one closed block per payload`);
+    const [events = ""] = result.prompt.split("\n## Heartbeat\n");
+    assert.equal(fencedBlocks(events).length, withPayload, `${context}: one closed block per payload`);
+    fencedBlocks(result.prompt); // the checklist's own fences are closed too
   }
+});
+
+test("a checklist with an unclosed fence is closed, so the end marker stays outside it", () => {
+  const { prompt } = formatBatch([event("hb", HEARTBEAT_TYPE)], { ...UTC, heartbeat: { checklist: "- run:\n````sh\ndf -h" } });
+  assert.deepEqual(fencedBlocks(prompt), ["df -h"]);
+  assert.match(prompt, /^````\n--- end of HEARTBEAT\.md ---$/m);
 });
