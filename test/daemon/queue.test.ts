@@ -1,0 +1,103 @@
+// The command queue and outbound router, daemon in-process (pi's SDK, faux model), a real
+// redis-server, a real WebSocket client, and a recording channel as the default destination of
+// replies to Redis events.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
+import { createLogger } from "../../core/log.ts";
+import { pushEvent } from "../../core/push.ts";
+import { connectRedis, ensureConnected } from "../../core/redis.ts";
+import type { Channel, ChannelSink, ReplyTo } from "../../daemon/channel.ts";
+import { startDaemon, type Daemon } from "../../daemon/main.ts";
+import { daemonHome, until, WsClient } from "../harness/daemon.ts";
+import { startRedis } from "../harness/redis.ts";
+
+const server = await startRedis();
+const redis = connectRedis(server.url, { kind: "consumer" });
+await ensureConnected(redis);
+after(() => redis.disconnect());
+
+/** A channel that records what the router sends it. */
+class RecordingChannel implements Channel {
+  readonly name = "rec";
+  readonly sent: { replyTo: ReplyTo; text: string }[] = [];
+  sink!: ChannelSink;
+  async start(sink: ChannelSink) {
+    this.sink = sink;
+  }
+  async send(replyTo: ReplyTo, text: string) {
+    this.sent.push({ replyTo, text });
+  }
+  async stop() {}
+}
+
+async function start(settings: Record<string, unknown> = {}) {
+  const prefix = server.prefix();
+  const home = daemonHome(server.url, prefix, { ...settings, daemon: { replyTo: "rec:events", ...(settings.daemon as object) } });
+  const config = home.config();
+  const recorder = new RecordingChannel();
+  const log = createLogger({ dir: join(home.home, "logs"), kind: "daemon", level: "debug" });
+  const daemon: Daemon = await startDaemon({ config, agentDir: home.agentDir, log, channels: [recorder] });
+  after(() => daemon.stop("test over"));
+  const keys = keysFor(prefix);
+  return { home, config, daemon, recorder, keys, client: await WsClient.connect(daemon.wsPort!) };
+}
+
+test("a Redis event and a WebSocket prompt arriving together both run, the human's first, each reply to its own destination", async () => {
+  const { config, recorder, client, keys } = await start();
+  const busy = client.ask("SLOW warm-up");
+  await client.next((f) => f.event === "run" && f.payload?.state === "running");
+  // While pi is busy, an event and a human message arrive.
+  await pushEvent(redis, config, { id: "evt-build-1", type: "build.done", source: "ci", payload: { target: "release" } });
+  await until(async () => (await redis.llen(keys.inflight(CENTRAL_SESSION))) === 1, "the event drained into the queue");
+  const human = client.ask("human question");
+  await busy;
+  const humanReply = await human;
+  const eventReply = await until(() => recorder.sent[0], "the event's reply at the default destination");
+  const users = (text: string) => Number(/users: (\d+)/.exec(text)![1]);
+  assert.match(humanReply, /^echo: human question/);
+  assert.match(eventReply.text, /evt-build-1/);
+  assert.equal(eventReply.replyTo, "rec:events");
+  assert.ok(users(humanReply) < users(eventReply.text), "the human's prompt ran before the event's");
+  assert.equal(client.replies().length, 2, "the WebSocket client got only its own two replies");
+  assert.equal(recorder.sent.length, 1);
+  await until(async () => (await redis.llen(keys.inflight(CENTRAL_SESSION))) === 0, "the event acknowledged");
+});
+
+test("a stuck turn is aborted at the time limit, the asker told, and the next entry runs", async () => {
+  const { client, daemon } = await start({ daemon: { turnTimeout: "1s" } });
+  const other = await WsClient.connect(daemon.wsPort!);
+  const stuck = client.ask("STUCK forever");
+  await client.next((f) => f.event === "run" && f.payload?.state === "running");
+  const next = other.ask("next in line");
+  const stuckReply = await stuck;
+  assert.match(stuckReply, /stopped: it ran past the time limit of 1s/);
+  assert.match(await next, /^echo: next in line/);
+});
+
+test("HEARTBEAT_OK replies are never sent; the reply to the next event is", async () => {
+  const { config, recorder, home } = await start({ heartbeat: { enabled: true, quietAfterHuman: "0s" } });
+  await pushEvent(redis, config, { type: "cron.heartbeat", source: "cron" });
+  await until(() => home.logText().includes("HEARTBEAT_OK reply not forwarded"), "the heartbeat's run to settle");
+  await pushEvent(redis, config, { id: "evt-after-beat", type: "deploy.done", source: "ci" });
+  await until(() => recorder.sent.length > 0, "the next event's reply");
+  assert.equal(recorder.sent.length, 1);
+  assert.match(recorder.sent[0]!.text, /^echo: .*evt-after-beat/s, "the only reply sent is the event's, not the heartbeat's");
+});
+
+test("a human message that cannot be queued is refused with a reason, and nothing is stored for it", async () => {
+  const { client, keys } = await start({ daemon: { queueLimit: 1 } });
+  const busy = client.ask("SLOW hold the lane");
+  await client.next((f) => f.event === "run" && f.payload?.state === "running");
+  const waiting = client.ask("first waiting");
+  await until(async () => (await redis.llen(keys.daemonQueue)) === 2, "the waiting message stored");
+  const refused = await client.request("prompt", { text: "one too many" });
+  assert.equal(refused.ok, false);
+  assert.equal(refused.error?.code, "refused");
+  assert.match(refused.error!.message, /queue is full/);
+  assert.equal(await redis.llen(keys.daemonQueue), 2);
+  await busy;
+  assert.match(await waiting, /^echo: first waiting/);
+  await until(async () => (await redis.llen(keys.daemonQueue)) === 0, "answered messages removed from the durable queue");
+});
