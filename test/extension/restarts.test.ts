@@ -80,3 +80,22 @@ test("pi SIGKILLed after pi took a batch and before the ack: the restarted centr
     await second.kill();
   }
 });
+
+test("Redis down when pi starts: pi works on, a warning shows, and what waited is drained once Redis is back", async () => {
+  const prefix = server.prefix();
+  await push(prefix, { id: "waited", type: "waited.for.redis", source: "test" });
+  await server.kill();
+  const pi = await startPi({ redisUrl: server.url, prefix, config: QUIET });
+  try {
+    await pi.waitFor("the unreachable warning", (l) => l.method === "notify" && /Redis unreachable/.test(String(l.message)));
+    await pi.prompt("still working?");
+    await pi.waitFor("pi's own reply", (l) => l.type === "agent_end");
+    await server.start();
+    await waitConnected(pi, 30_000);
+    await waitUserMessage(pi, "## waited.for.redis", 30_000);
+    await pollUntil("the batch acknowledged", async () => (await server.client().llen(keysFor(prefix).inflight(CENTRAL_SESSION))) === 0);
+    assert.equal(count(pi.userMessages(), "## waited.for.redis"), 1);
+  } finally {
+    await pi.kill();
+  }
+});

@@ -1,0 +1,42 @@
+// The central session's watchdog in a real pi: with a 2 s threshold and no heartbeat, exactly
+// one alarm; a heartbeat clears it and re-arms it.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { pushEvent } from "../../core/push.ts";
+import { connectRedis, ensureConnected } from "../../core/redis.ts";
+import { pollUntil, startPi, waitConnected, waitUserMessage } from "../harness/pi.ts";
+import { startRedis } from "../harness/redis.ts";
+import { testConfig } from "../harness/settings.ts";
+
+const server = await startRedis();
+
+test("watchdog with a 2 s threshold: exactly one alarm while silent, reset by a heartbeat", async () => {
+  const prefix = server.prefix();
+  const pi = await startPi({
+    redisUrl: server.url,
+    prefix,
+    config: { sweepInterval: "10m", watchdog: { threshold: "2s", checkEvery: "200ms" } },
+  });
+  const alarms = () => pi.notifications().filter((n) => n.notifyType === "error" && /watchdog: no heartbeat/.test(n.message));
+  const lastStatus = () => pi.statuses().at(-1) ?? "";
+  const producer = connectRedis(server.url, { kind: "producer" });
+  try {
+    await waitConnected(pi);
+    await pollUntil("the first alarm", () => alarms().length === 1);
+    assert.match(lastStatus(), /watchdog alarm/);
+    // Silence for two more thresholds: still one alarm (nothing to await for an absence).
+    await new Promise((r) => setTimeout(r, 4500));
+    assert.equal(alarms().length, 1, "one alarm, not one per check");
+
+    await ensureConnected(producer);
+    await pushEvent(producer, testConfig(server.url, prefix), { type: "cron.heartbeat", source: "scheduler" });
+    await waitUserMessage(pi, "## Heartbeat");
+    await pollUntil("the status to drop the alarm", () => !/watchdog alarm/.test(lastStatus()));
+    assert.equal(alarms().length, 1);
+    // Re-armed: the next silence past the threshold raises a new alarm.
+    await pollUntil("a second alarm after the next silence", () => alarms().length === 2);
+  } finally {
+    producer.disconnect();
+    await pi.kill();
+  }
+});
