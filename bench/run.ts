@@ -4,6 +4,7 @@
 import { publish, type BenchReport } from "./lib/report.ts";
 
 const BENCHES: Record<string, () => Promise<{ run(): Promise<BenchReport> }>> = {
+  "inject-latency": () => import("./inject-latency.ts"),
   "push-throughput": () => import("./push-throughput.ts"),
   "backlog-drain": () => import("./backlog-drain.ts"),
   "seed-vs-ours": () => import("./seed-vs-ours.ts"),

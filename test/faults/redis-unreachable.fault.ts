@@ -95,8 +95,12 @@ for (const mode of ["refused", "frozen"] as const) {
     assert.ok(Array.isArray(await consumer.ping().then(() => [])));
     await push(20, "after");
     assert.equal(countSpooled(config.paths.spool), 0, "the spool was flushed by the next push");
-    await until("every event to reach the consumer process", () => readDelivered(deliveredFile).length >= sent.length, 60_000);
-    assert.equal(await consumer.llen(keys.inflight(CENTRAL_SESSION)), 0);
+    // Delivered (appended) before acknowledged: wait for both.
+    await until(
+      "every event to reach the consumer process and be acknowledged",
+      async () => readDelivered(deliveredFile).length >= sent.length && (await consumer.llen(keys.inflight(CENTRAL_SESSION))) === 0,
+      60_000,
+    );
     await consumerProcess.kill();
     report(t, `Redis ${mode} for ${OUTAGE_MS / 1000} s`, tally(sent, readDelivered(deliveredFile)), `consumer pid ${consumerProcess.pid} never restarted`);
   });
