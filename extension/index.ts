@@ -1,7 +1,6 @@
 // agent-gateway's pi extension (what pi loads; package.json "pi.extensions"). Wires pi's events
 // to a Bridge. Inert in print and JSON mode (no UI): it neither registers nor drains there, and
 // opens nothing that could keep `pi -p` alive. Never writes to the console (that is the TUI).
-import type { AgentMessage } from "@mariozechner/pi-agent-core";
 import type { ExtensionAPI } from "@mariozechner/pi-coding-agent";
 import { ConfigError, loadConfig } from "../core/config.ts";
 import { createLogger } from "../core/log.ts";
@@ -9,11 +8,11 @@ import { Bridge } from "./bridge.ts";
 import { registerGatewayCommand } from "./command.ts";
 import { registerPushTool } from "./tool.ts";
 
-function textOf(message: AgentMessage): string {
-  if (!("content" in message)) return "";
-  const { content } = message;
+function textOf(message: object): string {
+  const content = "content" in message ? message.content : undefined;
   if (typeof content === "string") return content;
-  return content.map((part) => (part.type === "text" ? part.text : "")).join("\n");
+  if (!Array.isArray(content)) return "";
+  return content.map((part: { type?: string; text?: string }) => (part.type === "text" ? part.text : "")).join("\n");
 }
 
 export default function agentGateway(pi: ExtensionAPI): void {
