@@ -7,6 +7,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<BenchReport> }>> = 
   "inject-latency": () => import("./inject-latency.ts"),
   "push-throughput": () => import("./push-throughput.ts"),
   "backlog-drain": () => import("./backlog-drain.ts"),
+  "idle-cost": () => import("./idle-cost.ts"),
   "seed-vs-ours": () => import("./seed-vs-ours.ts"),
 };
 
