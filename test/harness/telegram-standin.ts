@@ -90,10 +90,15 @@ export function parseTelegramHtml(html: string): string {
   return text;
 }
 
+interface StoredUpdate {
+  update_id: number;
+  message: Record<string, unknown>;
+}
+
 interface PendingPoll {
   offset: number;
   limit: number;
-  resolve: (updates: unknown[]) => void;
+  resolve: (updates: StoredUpdate[]) => void;
   reject: (error: BotApiError) => void;
 }
 
@@ -118,6 +123,8 @@ export interface TelegramStandin {
   userSendsPhoto(chatId: number, fromId?: number): number;
   /** Updates not yet confirmed by a getUpdates offset. */
   pendingUpdates(): number[];
+  /** Whether getUpdates has answered with this update (at least once). */
+  handedOut(updateId: number): boolean;
   /** Resolves once `predicate` holds for the sent messages (checked after every send). */
   waitForSent(predicate: (sent: SentMessage[]) => boolean, timeoutMs?: number): Promise<SentMessage[]>;
   /** Resolves at the next call of `method` (after it has been answered or failed). */
@@ -139,7 +146,7 @@ export interface TelegramStandin {
 export async function startTelegramStandin(options: StandinOptions = {}): Promise<TelegramStandin> {
   const token = options.token ?? "123456:TEST-standin-token";
   const botId = Number(token.split(":")[0]);
-  const updates: { update_id: number; message: Record<string, unknown> }[] = [];
+  const updates: StoredUpdate[] = [];
   let nextUpdateId = 1000;
   let nextMessageId = 1;
   let pending: PendingPoll | undefined;
@@ -153,11 +160,13 @@ export async function startTelegramStandin(options: StandinOptions = {}): Promis
   const listeners = new Set<() => void>();
   const notify = () => listeners.forEach((l) => l());
 
+  const handedOut = new Set<number>();
+  const handOut = (batch: StoredUpdate[]) => (batch.forEach((u) => handedOut.add(u.update_id)), batch);
   const available = (offset: number, limit: number) => updates.filter((u) => u.update_id >= offset).slice(0, limit);
 
   // getUpdates: "An update is considered confirmed as soon as getUpdates is called with an
   // offset higher than its update_id"; timeout = seconds to long-poll when nothing is pending.
-  const getUpdates = (params: Record<string, unknown>): Promise<unknown[]> | unknown[] => {
+  const getUpdates = (params: Record<string, unknown>): Promise<StoredUpdate[]> | StoredUpdate[] => {
     if (conflicts.count > 0) {
       conflicts.count -= 1;
       throw new BotApiError({ error_code: 409, description: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running" });
@@ -172,7 +181,7 @@ export async function startTelegramStandin(options: StandinOptions = {}): Promis
       pending = undefined;
     }
     const ready = available(offset, limit);
-    if (ready.length || timeout <= 0) return ready;
+    if (ready.length || timeout <= 0) return handOut(ready);
     return new Promise((resolve, reject) => {
       const poll: PendingPoll = { offset, limit, resolve, reject };
       pending = poll;
@@ -180,7 +189,7 @@ export async function startTelegramStandin(options: StandinOptions = {}): Promis
         if (pending === poll) pending = undefined;
         resolve([]);
       }, timeout * 1000);
-      poll.resolve = (u) => (clearTimeout(timer), resolve(u));
+      poll.resolve = (u) => (clearTimeout(timer), resolve(handOut(u)));
       poll.reject = (e) => (clearTimeout(timer), reject(e));
     });
   };
@@ -349,6 +358,7 @@ export async function startTelegramStandin(options: StandinOptions = {}): Promis
     userSendsPhoto: (chatId, fromId = chatId) =>
       addUpdate(chatId, fromId, { photo: [{ file_id: "photo-1", file_unique_id: "p1", width: 90, height: 90 }] }),
     pendingUpdates: () => updates.map((u) => u.update_id),
+    handedOut: (updateId) => handedOut.has(updateId),
     waitForSent: (predicate, timeoutMs = 30_000) => waitUntil(() => (predicate(sent) ? sent : undefined), timeoutMs, "sent messages"),
     nextCall: (method, timeoutMs = 30_000) => {
       const seen = calls.length;
