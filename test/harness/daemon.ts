@@ -175,11 +175,11 @@ export class WsClient {
 }
 
 /** Polls until fn returns a truthy value (for state with nothing to await). */
-export async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 30_000): Promise<T> {
+export async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 30_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await fn();
-    if (value) return value;
+    if (value) return value as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
