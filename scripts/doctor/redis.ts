@@ -35,7 +35,7 @@ export const redisChecks: Check = async ({ config }) => {
     await redis.ping();
   } catch (error) {
     redis.disconnect();
-    return [result("redis", "fail", `${safeUrl(config.redisUrl)} is unreachable: ${(error as Error).message}`, START_HINT)];
+    return [result("redis", "fail", (error as Error).message.includes("unreachable") ? (error as Error).message : `${safeUrl(config.redisUrl)} is unreachable: ${(error as Error).message}`, START_HINT)];
   }
   try {
     const reachable = result("redis", "ok", `reachable at ${safeUrl(config.redisUrl)}`);

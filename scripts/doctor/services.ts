@@ -11,13 +11,13 @@ const run = (command: string, args: string[], env: NodeJS.ProcessEnv) =>
   spawnSync(command, args, { encoding: "utf8", env, timeout: 10_000 });
 
 function tmuxCheck(ctx: DoctorContext): CheckResult {
-  const panes = run("tmux", ["list-panes", "-t", `=${TMUX_SESSION}`, "-F", "#{pane_dead} #{pane_current_command}"], ctx.env);
+  const panes = run("tmux", ["list-panes", "-t", `=${TMUX_SESSION}`, "-F", "#{pane_dead}"], ctx.env);
   if (panes.error) return result("tmux", "fail", "tmux is not installed", "apt-get install -y tmux (or brew install tmux), then ./setup.sh 2");
   if (panes.status !== 0) return result("tmux", "fail", `no tmux session "${TMUX_SESSION}" (the central pi)`, restartHint(ctx, "central"));
-  const [dead, command] = panes.stdout.trim().split("\n")[0]!.split(" ");
+  const dead = panes.stdout.trim().split("\n")[0];
   return dead === "1"
     ? result("tmux", "fail", `tmux session "${TMUX_SESSION}" exists but its pi exited`, `tmux kill-session -t ${TMUX_SESSION}, then ${restartHint(ctx, "central")}`)
-    : result("tmux", "ok", `session "${TMUX_SESSION}" running ${command} (attach: tmux attach -t ${TMUX_SESSION})`);
+    : result("tmux", "ok", `session "${TMUX_SESSION}" is running the central pi (attach: tmux attach -t ${TMUX_SESSION})`);
 }
 
 function pidAlive(file: string): number | undefined {
