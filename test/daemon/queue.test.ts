@@ -4,12 +4,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { readState } from "../../core/inspect.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { createLogger } from "../../core/log.ts";
 import { pushEvent } from "../../core/push.ts";
 import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import type { Channel, ChannelSink, ReplyTo } from "../../daemon/channel.ts";
 import { startDaemon, type Daemon } from "../../daemon/main.ts";
+import { renderStatus } from "../../scripts/commands/status.ts";
 import { daemonHome, until, WsClient } from "../harness/daemon.ts";
 import { startRedis } from "../harness/redis.ts";
 
@@ -97,6 +99,16 @@ test("a human message that cannot be queued is refused with a reason, and nothin
   assert.equal(refused.error?.code, "refused");
   assert.match(refused.error!.message, /queue is full/);
   assert.equal(await redis.llen(keys.daemonQueue), 2);
+  // `agent-gateway status` shows the daemon's queue.
+  const state = await until(async () => {
+    const s = await readState(redis, keys.prefix);
+    return s.daemon?.waiting.length === 1 ? s : undefined;
+  }, "the published daemon state");
+  assert.equal(state.daemon!.running?.kind, "human");
+  const lines = renderStatus({ ...state, redisUrl: server.url, spool: { path: "-", waiting: 0 } }).join("\n");
+  assert.match(lines, /Daemon: pid \d+/);
+  assert.match(lines, /running: human from ws/);
+  assert.match(lines, /queue: +1 waiting \(1 human, 0 automated\)/);
   await busy;
   assert.match(await waiting, /^echo: first waiting/);
   await until(async () => (await redis.llen(keys.daemonQueue)) === 0, "answered messages removed from the durable queue");
