@@ -1,16 +1,16 @@
-// Heartbeats as the extension receives them: each received cron.heartbeat writes the
-// last-heartbeat key, touches the tripwire file (checked from outside pi by tripwire-check)
-// and beats the watchdog; HeartbeatPolicy decides whether it becomes a checklist prompt. The
-// agent's reply to a heartbeat prompt feeds the policy's back-off.
+// Heartbeats as a consumer (the extension or the daemon) receives them: each received
+// cron.heartbeat writes the last-heartbeat key, touches the tripwire file (checked from
+// outside pi by tripwire-check) and beats the watchdog; HeartbeatPolicy decides whether it
+// becomes a checklist prompt. The agent's reply to a heartbeat prompt feeds the back-off.
 import { closeSync, mkdirSync, openSync, readFileSync, utimesSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Redis } from "ioredis";
-import type { Config } from "../core/config.ts";
-import type { GatewayEvent } from "../core/event.ts";
-import { isHeartbeat } from "../core/format.ts";
-import { HeartbeatPolicy } from "../core/heartbeat.ts";
-import { keysFor } from "../core/keys.ts";
-import type { Logger } from "../core/log.ts";
+import type { Config } from "./config.ts";
+import type { GatewayEvent } from "./event.ts";
+import { isHeartbeat } from "./format.ts";
+import { HeartbeatPolicy } from "./heartbeat.ts";
+import { keysFor } from "./keys.ts";
+import type { Logger } from "./log.ts";
 
 export interface HeartbeatIntake {
   /** Events to show the agent (heartbeats dropped when the policy says no prompt). */

@@ -14,7 +14,7 @@ import { createLogger, type Logger } from "../core/log.ts";
 import { connectRedis, ensureConnected } from "../core/redis.ts";
 import { releaseLease } from "../core/sessions.ts";
 import { Watchdog } from "../core/watchdog.ts";
-import { Heartbeats } from "../extension/heartbeats.ts";
+import { Heartbeats } from "../core/heartbeat-intake.ts";
 import type { Channel, ChannelCommand, ChannelSink, ReplyTo } from "./channel.ts";
 import { telegramChannelFromConfig } from "./channels/telegram/channel.ts";
 import { WebSocketChannel } from "./channels/websocket.ts";

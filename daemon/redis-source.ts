@@ -10,7 +10,7 @@ import { ackBatch, drainBatch, type Batch } from "../core/drain.ts";
 import { formatBatch } from "../core/format.ts";
 import { CENTRAL_SESSION, inboxesOf, keysFor } from "../core/keys.ts";
 import type { Logger } from "../core/log.ts";
-import type { Heartbeats } from "../extension/heartbeats.ts";
+import type { Heartbeats } from "../core/heartbeat-intake.ts";
 import type { CommandQueue } from "./queue.ts";
 import { REDIS_REPLY_TO } from "./router.ts";
 

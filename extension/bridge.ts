@@ -14,7 +14,7 @@ import { formatDuration } from "../core/duration.ts";
 import { openConnection, type Connection } from "./connection.ts";
 import type { LinkState } from "./status.ts";
 import { Delivery, type Prepared } from "./delivery.ts";
-import { Heartbeats } from "./heartbeats.ts";
+import { Heartbeats } from "../core/heartbeat-intake.ts";
 import { exportIdentity, requestedIdentity, satelliteId, type Identity } from "./identity.ts";
 import { STATUS_KEY, statusText } from "./status.ts";
 

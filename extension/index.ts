@@ -1,6 +1,7 @@
 // agent-gateway's pi extension (what pi loads; package.json "pi.extensions"). Wires pi's events
-// to a Bridge. Inert in print and JSON mode (no UI): it neither registers nor drains there, and
-// opens nothing that could keep `pi -p` alive. Never writes to the console (that is the TUI).
+// to a Bridge. Inert in print and JSON mode (no UI) and inside the tier-4 daemon's embedded pi
+// (GATEWAY_EMBEDDED=1; the daemon is the central session itself): it neither registers nor
+// drains there, and opens nothing that could keep `pi -p` alive. Never writes to the console (that is the TUI).
 import type { ExtensionAPI } from "@mariozechner/pi-coding-agent";
 import { ConfigError, loadConfig } from "../core/config.ts";
 import { createLogger } from "../core/log.ts";
@@ -19,7 +20,7 @@ export default function agentGateway(pi: ExtensionAPI): void {
   let bridge: Bridge | undefined;
 
   pi.on("session_start", async (_event, ctx) => {
-    if (!ctx.hasUI) return;
+    if (!ctx.hasUI || process.env.GATEWAY_EMBEDDED === "1") return;
     if (bridge) return bridge.restarted(ctx);
     let config;
     try {
