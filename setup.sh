@@ -4,7 +4,8 @@
 # (`./setup.sh 2`) and piped (`curl -sL <url>/setup.sh | bash -s -- 2`): it never reads answers
 # from the pipe. Everything it creates is listed in <home>/setup-manifest for --uninstall.
 #
-# Tiers (each includes the ones before): 1 notification bridge · 2 always-on · 3 multi-session.
+# Tiers (each includes the ones before): 1 notification bridge · 2 always-on · 3 multi-session ·
+# 4 external channels (the daemon replaces the tmux central session; Telegram, WebSocket).
 # A new tier is one more `install_tier_N` function (the highest defined one is the maximum).
 set -euo pipefail
 
@@ -13,7 +14,10 @@ usage() {
 Usage: setup.sh [TIER] [--yes] [--redis-url URL] [--repo GIT_URL] [--uninstall]
 
   TIER              1 notification bridge · 2 always-on (worker, heartbeat, central pi in
-                    tmux, services) · 3 multi-session (ordinary pi sessions become satellites).
+                    tmux, services) · 3 multi-session (ordinary pi sessions become satellites)
+                    · 4 external channels (the daemon is the central session; Telegram and
+                    WebSocket; settings from TELEGRAM_BOT_TOKEN, TELEGRAM_ALLOWED_CHATS,
+                    GATEWAY_WS_TOKEN, or asked on a terminal).
                     No tier and no terminal: tier 1.
   --yes             answer yes to every question (questions are only asked on a terminal)
   --redis-url URL   use this Redis (saved to config.json); default $REDIS_URL or local 6379
@@ -133,7 +137,7 @@ parse_args() {
 choose_tier() {
   [ -n "$TIER" ] && return
   if [ "$ASSUME_YES" = 0 ] && { : </dev/tty; } 2>/dev/null; then
-    printf 'Which tier? 1 notification bridge, 2 always-on, 3 multi-session [1]: ' >/dev/tty
+    printf 'Which tier? 1 notification bridge, 2 always-on, 3 multi-session, 4 Telegram/WebSocket [1]: ' >/dev/tty
     read -r TIER </dev/tty || TIER=""
     TIER="${TIER:-1}"
     case "$TIER" in [1-9]) parse_args "$TIER" ;; *) die "not a tier: $TIER" 2 ;; esac
@@ -357,7 +361,8 @@ service_mode() {
 services_launchd() {
   local dir="$HOME/Library/LaunchAgents" name label plist domain
   domain="gui/$(id -u)"
-  for name in worker central tripwire; do
+  # From tier 4 on the daemon is the central session (install_tier_4), not tmux.
+  for name in worker $([ "$TIER" -ge 4 ] || echo central) tripwire; do
     label="dev.agent-gateway.$name"
     plist="$dir/$label.plist"
     if render_service "$REPO/launchagents/$label.plist" "$plist"; then
@@ -377,11 +382,11 @@ services_launchd() {
 
 services_systemd() {
   local dir="$HOME/.config/systemd/user" unit changed=() active
-  for unit in agent-gateway-worker.service agent-gateway-central.service agent-gateway-tripwire.service agent-gateway-tripwire.timer; do
+  for unit in agent-gateway-worker.service $([ "$TIER" -ge 4 ] || echo agent-gateway-central.service) agent-gateway-tripwire.service agent-gateway-tripwire.timer; do
     if render_service "$REPO/launchagents/systemd/$unit" "$dir/$unit"; then changed+=("$unit"); fi
   done
   [ "${#changed[@]}" -gt 0 ] && systemctl --user daemon-reload
-  for unit in agent-gateway-worker.service agent-gateway-central.service agent-gateway-tripwire.timer; do
+  for unit in agent-gateway-worker.service $([ "$TIER" -ge 4 ] || echo agent-gateway-central.service) agent-gateway-tripwire.timer; do
     manifest_put systemd "$unit"
     active="$(systemctl --user is-active "$unit" 2>/dev/null || true)"
     if [ "$active" = active ] && ! printf '%s\n' "${changed[@]}" | grep -q "^${unit%.*}"; then
@@ -421,6 +426,7 @@ services_fallback() {
   warn "no systemd user session here: the worker runs under nohup (restarted on failure, not after a reboot; re-run setup after one)"
   start_background worker node "$REPO/scripts/agent-gateway.mjs" worker
   start_background tripwire node "$REPO/scripts/agent-gateway.mjs" tripwire-check --every 5m
+  [ "$TIER" -ge 4 ] && return
   local result
   result="$("$REPO/scripts/central-session.sh" ensure)"
   manifest_put tmux agent-gateway
@@ -439,7 +445,7 @@ install_tier_1() {
 
 install_tier_2() {
   say "Tier 2: always-on (worker, heartbeat, watchdog, central session)"
-  has tmux || die "tmux is needed for the central session: apt-get install -y tmux (or brew install tmux)"
+  [ "$TIER" -ge 4 ] || has tmux || die "tmux is needed for the central session: apt-get install -y tmux (or brew install tmux)"
   install_template "$REPO/HEARTBEAT.md" "$GW_HOME/HEARTBEAT.md" "heartbeat checklist $GW_HOME/HEARTBEAT.md"
   make_dir "$GW_HOME/logs"
   SERVICE_PATH="$(dirname "$(command -v node)"):$(dirname "$(command -v pi)"):$(dirname "$(command -v tmux)"):/usr/local/bin:/usr/bin:/bin"
@@ -452,6 +458,138 @@ install_tier_2() {
 install_tier_3() {
   say "Tier 3: multi-session"
   done_ok "ordinary pi sessions are satellites (config.json role); the tmux session stays central"
+}
+
+# ---------------------------------------------------------------- tier 4: daemon and channels
+
+# Asks on the terminal only (never the pipe, never with --yes) and prints the answer; empty when
+# nobody can answer. Secrets ($2 = secret) are read without echo.
+ask() {
+  local answer=""
+  [ "$ASSUME_YES" = 1 ] && return 0
+  { : </dev/tty; } 2>/dev/null || return 0
+  printf '%s' "$1" >/dev/tty
+  if [ "${2:-}" = secret ]; then
+    read -rs answer </dev/tty || answer=""
+    printf '\n' >/dev/tty
+  else
+    read -r answer </dev/tty || answer=""
+  fi
+  printf '%s' "$answer"
+}
+
+# Stores a secret in config.json through stdin (never argv, never printed); the file becomes 0600.
+set_secret() {
+  local key="$1" value="$2" file="$GW_HOME/config.json" result
+  result="$(printf '%s' "$value" | tool json-set-secret "$file" "$key")"
+  [ "$result" = created ] && manifest_put json-created "$file"
+  manifest_put json-key "$file" "$key"
+  if [ "$result" = unchanged ]; then done_ok "config.json $key (secret, not shown; file user-only)"; else did "config.json $key stored (secret, not shown; file mode 0600)"; fi
+}
+
+configure_telegram() {
+  local token="${TELEGRAM_BOT_TOKEN:-}" chats="${TELEGRAM_ALLOWED_CHATS:-}"
+  if [ -z "$token" ] && [ -n "$(tool config-get telegram.botToken)" ]; then
+    done_ok "Telegram bot token configured (not shown)"
+  else
+    [ -z "$token" ] && token="$(ask 'Telegram bot token from @BotFather (input hidden; Enter to skip Telegram): ' secret)"
+    if [ -z "$token" ]; then
+      warn "Telegram off: no bot token (set TELEGRAM_BOT_TOKEN or run setup.sh 4 on a terminal)"
+      return
+    fi
+    [[ "$token" =~ ^[0-9]+:[A-Za-z0-9_-]{20,}$ ]] || die "that does not look like a bot token (digits:letters, from @BotFather); nothing stored" 2
+    set_secret telegram.botToken "$token"
+  fi
+  if [ -z "$chats" ] && [ "$(tool config-get telegram.allowedChats)" = "[]" ]; then
+    chats="$(ask 'Telegram user or chat ids allowed to talk to the agent, comma-separated (Enter: approve chats with pairing codes instead): ')"
+  fi
+  if [ -n "$chats" ]; then
+    [[ "$chats" =~ ^-?[0-9]+(,-?[0-9]+)*$ ]] || die "allowed chats must be numeric ids separated by commas, e.g. 123456789,-1001234" 2
+    set_config telegram.allowedChats "$chats"
+  else
+    done_ok "Telegram allowlist: $(tool config-get telegram.allowedChats) (others: agent-gateway pairing list|approve|deny)"
+  fi
+}
+
+configure_websocket() {
+  if [ -n "${GATEWAY_WS_TOKEN:-}" ]; then
+    set_secret daemon.wsToken "$GATEWAY_WS_TOKEN"
+  elif [ -n "$(tool config-get daemon.wsToken)" ]; then
+    done_ok "WebSocket channel on (token in config.json daemon.wsToken)"
+  elif confirm "Turn on the WebSocket channel (loopback port $(tool config-get daemon.port), token auth)?"; then
+    set_secret daemon.wsToken "$(node -e 'process.stdout.write(require("node:crypto").randomBytes(24).toString("hex"))')"
+    say "           the WebSocket token is in $GW_HOME/config.json (daemon.wsToken)"
+  fi
+}
+
+# The tier-2 central pi (tmux, under launchd/systemd) holds the central session the daemon takes.
+retire_tmux_central() {
+  local label="dev.agent-gateway.central"
+  if [ "$1" = launchd ] && launchctl print "gui/$(id -u)/$label" >/dev/null 2>&1; then
+    launchctl bootout "gui/$(id -u)/$label" >/dev/null 2>&1 || true
+    did "unloaded LaunchAgent $label (the daemon is the central session now)"
+  elif [ "$1" = systemd ] && systemctl --user is-enabled --quiet agent-gateway-central.service 2>/dev/null; then
+    systemctl --user disable --now --quiet agent-gateway-central.service
+    did "disabled agent-gateway-central.service (the daemon is the central session now)"
+  fi
+  if has tmux && tmux has-session -t "=agent-gateway" 2>/dev/null; then
+    confirm "Stop the tier-2 central pi in tmux session \"agent-gateway\"? The daemon replaces it." ||
+      die "the daemon cannot start while another central session runs: stop it (tmux kill-session -t agent-gateway) and run setup.sh 4 again"
+    "$REPO/scripts/central-session.sh" stop >/dev/null
+    did "stopped the tmux central session agent-gateway"
+  fi
+}
+
+# Installs and (re)starts the daemon service; $2 = 1 restarts it because its settings changed.
+daemon_service() {
+  local mode="$1" restart="$2" label="dev.agent-gateway.daemon" unit="agent-gateway-daemon.service" pidfile="$GW_HOME/run/daemon.pid"
+  case "$mode" in
+    launchd)
+      local plist="$HOME/Library/LaunchAgents/$label.plist" domain
+      domain="gui/$(id -u)"
+      if render_service "$REPO/launchagents/$label.plist" "$plist" || [ "$restart" = 1 ] || ! launchctl print "$domain/$label" >/dev/null 2>&1; then
+        launchctl bootout "$domain/$label" >/dev/null 2>&1 || true
+        launchctl bootstrap "$domain" "$plist" || die "launchctl bootstrap $domain $plist failed"
+        manifest_put launchagent "$label" "$plist"
+        did "LaunchAgent $label loaded"
+      else
+        done_ok "LaunchAgent $label loaded"
+      fi
+      ;;
+    systemd)
+      if render_service "$REPO/launchagents/systemd/$unit" "$HOME/.config/systemd/user/$unit"; then
+        systemctl --user daemon-reload
+        restart=1
+      fi
+      manifest_put systemd "$unit"
+      if [ "$restart" = 0 ] && systemctl --user is-active --quiet "$unit"; then
+        done_ok "systemd user unit $unit running"
+      else
+        systemctl --user enable --quiet "$unit"
+        systemctl --user restart "$unit" || die "systemctl --user restart $unit failed: see journalctl --user -u $unit"
+        did "systemd user unit $unit enabled and (re)started"
+      fi
+      ;;
+    fallback)
+      if [ "$restart" = 1 ] && [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+        kill -TERM -- "-$(cat "$pidfile")" 2>/dev/null || kill -TERM "$(cat "$pidfile")"
+        while kill -0 "$(cat "$pidfile")" 2>/dev/null; do sleep 1; done
+      fi
+      start_background daemon node "$REPO/scripts/agent-gateway.mjs" daemon
+      ;;
+  esac
+}
+
+install_tier_4() {
+  say "Tier 4: external channels (the daemon as the central session, Telegram, WebSocket)"
+  local before="${#CHANGES[@]}" mode
+  configure_telegram
+  configure_websocket
+  mode="$(state_get services || true)"
+  [ -n "$mode" ] || mode="$(service_mode)"
+  retire_tmux_central "$mode"
+  daemon_service "$mode" "$([ "${#CHANGES[@]}" -gt "$before" ] && echo 1 || echo 0)"
+  say "           talk to it: message your bot on Telegram; logs in $GW_HOME/logs/daemon.log"
 }
 
 # ---------------------------------------------------------------- uninstall

@@ -1,6 +1,7 @@
 // `node --import tsx scripts/setup/tool.ts <job> ...`: the steps of setup.sh that are safer in
 // Node than in shell (JSON edits, template rendering with escaping, Redis checks). Prints one
 // word for setup.sh to branch on: created | changed | unchanged | removed | absent.
+import { chmodSync, readFileSync } from "node:fs";
 import { loadConfig } from "../../core/config.ts";
 import { addListEntry, removeIfEmpty, removeListEntry, setKey, unsetKey } from "./json-file.ts";
 import { harden, ping } from "./redis.ts";
@@ -9,6 +10,7 @@ import { renderFile } from "./render.ts";
 const usage = `Usage: tool.ts <job> ...
   config-get KEY                    a (dotted) key of the effective config (env over config.json)
   json-set FILE KEY VALUE           set a (dotted) key to a string
+  json-set-secret FILE KEY          set KEY to the value read from stdin (never argv); FILE becomes 0600
   json-unset FILE KEY               remove it
   list-add FILE KEY ENTRY           add ENTRY to the list KEY (pi settings "packages")
   list-remove FILE KEY ENTRY        remove it
@@ -35,6 +37,14 @@ async function run([job, ...args]: string[]): Promise<number> {
       need(3);
       console.log(setKey(args[0]!, args[1]!, args[2]!));
       return 0;
+    case "json-set-secret": {
+      need(2);
+      const value = readFileSync(0, "utf8").trim();
+      if (!value) throw new Error("json-set-secret: no value on stdin");
+      console.log(setKey(args[0]!, args[1]!, value));
+      chmodSync(args[0]!, 0o600);
+      return 0;
+    }
     case "json-unset":
       need(2);
       console.log(gone(unsetKey(args[0]!, args[1]!)));

@@ -8,12 +8,15 @@ import { ConfigError, type Config } from "../../../core/config.ts";
 import type { Logger } from "../../../core/log.ts";
 import type { Channel, ChannelSink, ReplyTo } from "../../channel.ts";
 import { AccessControl } from "./access.ts";
-import { Backoff, forGrammy } from "./backoff.ts";
+import { Backoff, forGrammy, sleep } from "./backoff.ts";
 import { installHandlers } from "./bot.ts";
 import { classify, describe } from "./errors.ts";
 import { Poller } from "./poller.ts";
 import { Sender } from "./sender.ts";
 import { TypingIndicator } from "./typing.ts";
+
+/** How long start() waits for getMe before going on without it (polling retries anyway). */
+const IDENTIFY_WAIT_MS = 10_000;
 
 export interface TelegramChannelOptions {
   token: string;
@@ -47,7 +50,10 @@ export class TelegramChannel implements Channel {
   async start(sink: ChannelSink): Promise<void> {
     const { token, config, redis, log } = this.options;
     this.sink = sink;
-    await this.identify();
+    // A silently dead network would hold getMe until its timeout: the daemon does not wait that long.
+    const identifying = this.identify();
+    const slow = await Promise.race([identifying.then(() => false), sleep(IDENTIFY_WAIT_MS, this.stopping.signal).then(() => true)]);
+    if (slow) identifying.catch((error: unknown) => log.error("telegram: start failed", { error: describe(error, token) }));
     const access = new AccessControl(redis, config.prefix, config.telegram.allowedChats, config.telegram.pairingTtl, log);
     installHandlers({ bot: this.bot, access, sender: this.sender, sink: () => this.sink! });
     this.poller = new Poller({
