@@ -26,6 +26,7 @@ Usage: setup.sh [TIER] [--yes] [--redis-url URL] [--repo GIT_URL] [--uninstall]
   --uninstall       remove what setup installed (listed in <home>/setup-manifest)
 
 Home of the gateway's files: $AGENT_GATEWAY_HOME (default ~/.config/agent-gateway).
+AGENT_GATEWAY_SERVICES=launchd|systemd|fallback overrides the detected service manager.
 EOF
 }
 
@@ -349,6 +350,11 @@ render_service() {
 # ---------------------------------------------------------------- services (tier 2)
 
 service_mode() {
+  case "${AGENT_GATEWAY_SERVICES:-}" in
+    launchd | systemd | fallback) echo "$AGENT_GATEWAY_SERVICES"; return ;;
+    "") ;;
+    *) die "AGENT_GATEWAY_SERVICES must be launchd, systemd or fallback, not \"$AGENT_GATEWAY_SERVICES\"" 2 ;;
+  esac
   if [ "$(uname)" = Darwin ]; then
     echo launchd
   elif has systemctl && systemctl --user show-environment >/dev/null 2>&1; then
@@ -423,7 +429,9 @@ start_background() {
 }
 
 services_fallback() {
-  warn "no systemd user session here: the worker runs under nohup (restarted on failure, not after a reboot; re-run setup after one)"
+  local why="no systemd user session here"
+  [ -n "${AGENT_GATEWAY_SERVICES:-}" ] && why="AGENT_GATEWAY_SERVICES=fallback"
+  warn "$why: the worker runs under nohup (restarted on failure, not after a reboot; re-run setup after one)"
   start_background worker node "$REPO/scripts/agent-gateway.mjs" worker
   start_background tripwire node "$REPO/scripts/agent-gateway.mjs" tripwire-check --every 5m
   [ "$TIER" -ge 4 ] && return
@@ -664,6 +672,7 @@ uninstall() {
     [ "$kind" = dir ] && continue
     uninstall_entry "$kind" "$path" "$detail"
   done
+  if grep -q $'^systemd\t' "$MANIFEST"; then systemctl --user daemon-reload >/dev/null 2>&1 || true; fi
   rm -f "$MANIFEST" "$STATE"
   # Directories last, deepest first, and only when empty (logs and data stay).
   for ((i = ${#lines[@]} - 1; i >= 0; i--)); do

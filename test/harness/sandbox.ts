@@ -66,6 +66,8 @@ export function createSandbox(redisUrl: string): Sandbox {
     AGENT_GATEWAY_HOME: gatewayHome,
     REDIS_URL: redisUrl,
     TMUX_TMPDIR: tmuxDir,
+    // Never the machine's real user services: this user's units would not be in that HOME.
+    AGENT_GATEWAY_SERVICES: "fallback",
     PI_OFFLINE: "1",
     LANG: "C.UTF-8",
     TERM: "xterm-256color",
