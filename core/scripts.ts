@@ -15,6 +15,7 @@ const FILES = {
   deadLetter: "dead-letter-2.lua",
   lease: "lease-2.lua",
   release: "release-2.lua",
+  requeue: "requeue-2.lua",
 } as const;
 export type ScriptName = keyof typeof FILES;
 

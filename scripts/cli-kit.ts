@@ -53,3 +53,16 @@ export async function withRedis<T>(config: Config, fn: (redis: Redis) => Promise
     redis.disconnect();
   }
 }
+
+/** Resolves on Ctrl-C or SIGTERM: the end of a following command (tail, logs --follow). */
+export function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}

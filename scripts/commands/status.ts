@@ -5,6 +5,7 @@ import { formatDuration } from "../../core/duration.ts";
 import { readState, type GatewayState } from "../../core/inspect.ts";
 import { countSpooled } from "../../core/spool.ts";
 import { configFrom, parse, safeUrl, withRedis, type Command } from "../cli-kit.ts";
+import { table } from "../table.ts";
 
 const usage = `Usage: agent-gateway status [--json]
 
@@ -24,16 +25,6 @@ export interface StatusReport extends GatewayState {
 }
 
 type Section = (report: StatusReport, now: number) => string[];
-
-/** Left-aligned columns, two spaces apart; numbers right-aligned. */
-export function table(header: string[], rows: (string | number)[][]): string[] {
-  const cells = [header, ...rows.map((row) => row.map(String))];
-  const widths = header.map((_, c) => Math.max(...cells.map((row) => row[c]!.length)));
-  const numeric = header.map((_, c) => rows.length > 0 && rows.every((row) => typeof row[c] === "number"));
-  return cells.map(
-    (row) => "  " + row.map((cell, c) => (numeric[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join("  ").trimEnd(),
-  );
-}
 
 const ago = (now: number, then: number | undefined) => (then === undefined ? "-" : formatDuration(Math.max(0, now - then)));
 
