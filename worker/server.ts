@@ -3,6 +3,7 @@
 // close() stops accepting, lets in-flight requests finish, stops the scheduler, closes Redis.
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createAdaptorServer } from "@hono/node-server";
 import { serve } from "inngest/hono";
 import type { Config } from "../core/config.ts";
@@ -38,6 +39,7 @@ export class WorkerStartError extends Error {
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 const DRAIN_MS = 10_000;
+const REDIS_GRACE_MS = 3_000;
 
 function listen(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -74,7 +76,12 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
   const target = { redis, settings: config };
   const ctx: WorkerContext = { config, redis, log, startedAt: Date.now(), scheduler: { mode: "off" } };
   watchRedis(ctx);
-  redis.connect().catch((error: Error) => log.warn(`Redis unreachable at start (${error.message}); retrying in the background`));
+  // Give Redis a moment so the first requests find it; if it is down, start anyway and reconnect.
+  const connected = redis.connect().then(
+    () => true,
+    (error: Error) => log.warn(`Redis unreachable at start (${error.message}); retrying in the background`),
+  );
+  await Promise.race([connected, sleep(REDIS_GRACE_MS, undefined, { ref: false })]);
 
   let handler: ReturnType<typeof serve> | undefined;
   let local: LocalScheduler | undefined;
