@@ -26,8 +26,8 @@ export interface Keys {
   readonly daemonQueue: string;
   /** The daemon's published state (JSON with TTL), for `status`. */
   readonly daemonState: string;
-  /** Telegram: the next update_id to take (written once an update is handled). */
-  readonly telegramOffset: string;
+  /** Telegram: marks an update as handled (TTL), so one Telegram delivers again after a crash is skipped. */
+  telegramHandled(botId: number, updateId: number): string;
   /** Telegram: chat ids let in by an approved pairing code (set). */
   readonly telegramPaired: string;
   /** Pending pairing codes (sorted set: code → expiry ms), one hash per code. */
@@ -55,7 +55,7 @@ export function keysFor(prefix = "agent"): Keys {
     daemonQueue: `${p}gateway:daemon:queue`,
     daemonState: `${p}gateway:daemon:state`,
     lastFired: (name) => `${p}gateway:last-fired:${name}`,
-    telegramOffset: `${p}gateway:telegram:offset`,
+    telegramHandled: (botId, updateId) => `${p}gateway:telegram:handled:${botId}:${updateId}`,
     telegramPaired: `${p}gateway:telegram:paired`,
     pairings: `${p}gateway:pairings`,
     pairing: (code) => `${p}gateway:pairing:${code}`,

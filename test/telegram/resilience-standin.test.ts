@@ -4,12 +4,13 @@
 // nothing twice, and report each trouble once.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { keysFor } from "../../core/keys.ts";
 import { createLogger } from "../../core/log.ts";
 import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { TelegramChannel } from "../../daemon/channels/telegram/channel.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
-import { startTelegramStandin } from "../harness/telegram-standin.ts";
+import { startTelegramStandin, type TelegramStandin } from "../harness/telegram-standin.ts";
 import { recordingSink } from "../harness/telegram-sink.ts";
 
 const server = await startRedis();
@@ -19,9 +20,11 @@ test.after(() => redis.disconnect());
 
 const CHAT = 7;
 
-async function setup() {
+/** `before` runs with the stand-in up and the channel not yet started (a restart's situation). */
+async function setup(before?: (standin: TelegramStandin, prefix: string) => Promise<void>) {
   const standin = await startTelegramStandin();
   const base = testConfig(server.url, server.prefix());
+  await before?.(standin, base.prefix);
   const config = { ...base, telegram: { ...base.telegram, apiRoot: standin.apiRoot, allowedChats: [CHAT] } };
   const logs: string[] = [];
   const log = createLogger({ kind: "daemon", level: "debug", echo: (line) => logs.push(line) });
@@ -99,4 +102,19 @@ test("stand-in Bot API: a message the daemon cannot take yet stays unconfirmed a
   sink.failing = false;
   await standin.waitForSent(() => answers("wait for me") === 1, 60_000);
   assert.deepEqual(sink.submitted.map((m) => m.text), ["wait for me"]);
+});
+
+test("stand-in Bot API: an update handled before a crash, but not yet confirmed to Telegram, is not handled again after the restart", async () => {
+  let handledBefore = 0;
+  const { standin, sink, answers, logs } = await setup(async (standin, prefix) => {
+    handledBefore = standin.userSends(CHAT, "handled before the crash");
+    await redis.set(keysFor(prefix).telegramHandled(standin.botId, handledBefore), "1");
+  });
+  standin.userSends(CHAT, "new after the restart");
+  await standin.waitForSent(() => answers("new after the restart") === 1);
+  assert.deepEqual(sink.submitted.map((m) => m.text), ["new after the restart"]);
+  assert.equal(answers("handled before the crash"), 0);
+  await standin.nextCall("getUpdates");
+  assert.ok(!standin.pendingUpdates().includes(handledBefore), "confirmed to Telegram");
+  assert.ok(logs.some((l) => l.includes("already handled before a restart")));
 });

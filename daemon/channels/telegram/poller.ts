@@ -1,9 +1,9 @@
 // Long polling with an offset that moves only after an update has been handled (for a text
 // message: after the daemon has queued it durably). grammY's bot.start() records an update as
 // tried before handling it and moves on when a handler fails, and stops for good on 409; this
-// loop instead re-fetches a failed update after a pause and keeps the next offset in Redis, so
-// neither a crash nor a Redis or network outage skips a message, and an update Telegram
-// delivers again after a restart is recognised and not handled twice.
+// loop instead re-fetches a failed update after a pause, so neither a crash nor a Redis or
+// network outage skips a message. Each handled update is marked in Redis, so one Telegram
+// delivers again after a restart (handled, not yet confirmed) is not handled twice.
 import type { Api } from "grammy";
 import type { Update } from "grammy/types";
 import type { Redis } from "ioredis";
@@ -11,6 +11,8 @@ import { keysFor } from "../../../core/keys.ts";
 import type { Logger } from "../../../core/log.ts";
 import { Backoff, forGrammy, sleep } from "./backoff.ts";
 import { classify, describe } from "./errors.ts";
+
+const HANDLED_MARK_MS = 48 * 3_600_000;
 
 export interface PollerOptions {
   api: Api;
@@ -50,23 +52,30 @@ export class Poller {
   }
 
   private async loop(): Promise<void> {
-    const { api, redis, prefix, log, pollTimeoutSeconds = 30 } = this.options;
+    const { api, token, redis, prefix, log, pollTimeoutSeconds = 30 } = this.options;
     const backoff = this.options.backoff ?? new Backoff();
-    const offsetKey = keysFor(prefix).telegramOffset;
+    const keys = keysFor(prefix);
+    const botId = Number(token.split(":")[0]);
+    // In memory only: after a restart Telegram hands out every unconfirmed update again. (A
+    // stored high-water mark would confirm, unseen, the lower random ids Telegram may pick
+    // after a week without updates.)
     let offset: number | undefined;
     while (!this.stopped) {
       try {
-        offset ??= Number((await redis.get(offsetKey)) ?? 0);
         const updates = await api.getUpdates({ offset, timeout: pollTimeoutSeconds, allowed_updates: ["message"] }, forGrammy(this.abort.signal));
         this.recovered();
         backoff.reset();
         for (const update of updates) {
-          // Delivered again after a crash between handling and confirming: already handled.
-          if (update.update_id < offset) continue;
-          if (!(await this.handled(update, backoff))) break;
+          const handledKey = keys.telegramHandled(botId, update.update_id);
+          if (await redis.exists(handledKey)) {
+            // Handled before a crash that came ahead of Telegram's confirmation.
+            log.info("telegram: update already handled before a restart; not handled again", { updateId: update.update_id });
+          } else {
+            if (!(await this.handled(update, backoff))) break;
+            // Telegram keeps unconfirmed updates for 24 h; the mark only has to outlive that.
+            await redis.set(handledKey, "1", "PX", HANDLED_MARK_MS).catch((error: unknown) => log.warn("telegram: could not mark an update handled", { updateId: update.update_id, error }));
+          }
           offset = update.update_id + 1;
-          // Telegram is told by the next getUpdates anyway; Redis only guards against a crash.
-          await redis.set(offsetKey, offset).catch((error: unknown) => log.warn("telegram: could not save the update offset", { offset, error }));
         }
       } catch (error) {
         if (this.stopped) break;
