@@ -19,10 +19,10 @@ test.after(() => redis.disconnect());
 const ALLOWED = 111;
 const STRANGER = 222;
 
-async function setup() {
+async function setup(pairingTtl = 3_600_000) {
   const standin = await startTelegramStandin();
   const base = testConfig(server.url, server.prefix());
-  const config = { ...base, telegram: { ...base.telegram, apiRoot: standin.apiRoot, allowedChats: [ALLOWED] } };
+  const config = { ...base, telegram: { ...base.telegram, apiRoot: standin.apiRoot, allowedChats: [ALLOWED], pairingTtl } };
   const logs: string[] = [];
   const log = createLogger({ kind: "daemon", level: "debug", echo: (line) => logs.push(line) });
   const channel = new TelegramChannel({ token: standin.token, config, redis, log, pollTimeoutSeconds: 2 });
@@ -96,4 +96,25 @@ test("stand-in Bot API: a pairing code approved from the CLI lets the chat in; d
   assert.deepEqual(sink.submitted.map((m) => m.text), ["now?", "marker"]);
 
   assert.equal((await cli("pairing", "bogus")).code, 2);
+});
+
+test("stand-in Bot API: a pairing code expires; approving it afterwards fails and the chat is asked again with a new code", async () => {
+  const { standin, sink, cli } = await setup(1500);
+  const codeIn = (m: { text: string }) => /approve ([A-Z2-9]{8})/.exec(m.text)![1]!;
+  standin.userSends(STRANGER, "hi");
+  const first = codeIn((await standin.waitForSent((s) => s.some((m) => m.chat_id === STRANGER))).find((m) => m.chat_id === STRANGER)!);
+  // Poll-until: nothing to await on Redis key expiry.
+  const deadline = Date.now() + 30_000;
+  while (JSON.parse((await cli("pairing", "list", "--json")).out).pending.length > 0) {
+    assert.ok(Date.now() < deadline, "the code did not expire");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const late = await cli("pairing", "approve", first);
+  assert.equal(late.code, 1);
+  assert.match(late.err, /expired/);
+  standin.userSends(STRANGER, "hello again");
+  const refusals = await standin.waitForSent((s) => s.filter((m) => m.chat_id === STRANGER).length === 2);
+  const second = codeIn(refusals.filter((m) => m.chat_id === STRANGER)[1]!);
+  assert.notEqual(second, first);
+  assert.equal(sink.submitted.length, 0);
 });
