@@ -46,7 +46,7 @@ test("unreachable Redis: the event is spooled with its id and ts fixed; a flush 
   const spooled = JSON.parse(line!);
   assert.equal(spooled.id, outcome.ids[0]);
   assert.equal(typeof spooled.ts, "number");
-  const report = await flushSpool(redis, { ...config, redisUrl: server.url }, config.paths.spool);
+  const report = await flushSpool(redis, config, config.paths.spool); // the live Redis
   assert.equal(report.delivered, 1);
   const [raw] = await redis.lrange(keysFor(config.prefix).inbox(CENTRAL_SESSION), 0, -1);
   assert.deepEqual(JSON.parse(raw!), spooled);
