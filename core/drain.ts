@@ -17,8 +17,8 @@ export interface DrainSettings {
 
 export interface DrainedEntry {
   event: GatewayEvent;
-  /** The entry exactly as stored; the ack removes it by value. */
-  raw: string;
+  /** The entry's exact bytes as stored; the ack removes it by value. */
+  raw: Buffer;
 }
 
 export interface Batch {
@@ -27,23 +27,26 @@ export interface Batch {
   redelivered: boolean;
   entries: DrainedEntry[];
   /** Entries that failed validation, now in the dead-letter list. */
-  deadLettered: { raw: string; reason: string }[];
+  deadLettered: { raw: Buffer; reason: string }[];
 }
 
 export async function drainBatch(redis: Redis, settings: DrainSettings, session: string): Promise<Batch> {
   const keys = keysFor(settings.prefix);
   const now = Date.now();
+  // Buffers, not strings: an entry of invalid UTF-8 must be acked or dead-lettered by its exact
+  // bytes, or it would stay in flight and block the session for ever.
   const reply = (await runScript(
     redis,
     "drain",
     [keys.inflight(session), keys.acked(session), keys.dead(session), ...inboxesOf(session).map(keys.inbox)],
     [settings.drainBatch, settings.drainBatchBytes, now, settings.ackMemory],
-  )) as [number, ...string[]];
+    true,
+  )) as [number, ...Buffer[]];
   const [redelivered, ...raws] = reply;
   const entries: DrainedEntry[] = [];
   const deadLettered: Batch["deadLettered"] = [];
   for (const raw of raws) {
-    const parsed = parseEntry(raw, settings.maxEventBytes);
+    const parsed = parseEntry(raw.toString("utf8"), settings.maxEventBytes);
     if (parsed.ok) entries.push({ event: parsed.event, raw });
     else deadLettered.push({ raw, reason: parsed.reason });
   }

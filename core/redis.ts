@@ -26,7 +26,7 @@ export function maskUrl(url: string): string {
 // ioredis reports a dead server as "Connection is closed"; these say the transport failed,
 // as opposed to Redis answering with an error (auth, script, wrong type).
 const TRANSPORT_FAILURE =
-  /Connection is closed|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|connect ETIMEDOUT/i;
+  /Connection is closed|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|connect ETIMEDOUT|Command timed out/i;
 
 /** True when the error means Redis could not be reached (not that it refused a command). */
 export function isUnreachable(error: unknown): boolean {
@@ -40,6 +40,11 @@ export function asUnreachable(error: unknown, url: string): RedisUnreachableErro
 }
 
 const urls = new WeakMap<Redis, string>();
+const kinds = new WeakMap<Redis, ConnectOptions["kind"]>();
+const PRODUCER_COMMAND_TIMEOUT = 5000;
+const CONSUMER_COMMAND_TIMEOUT = 15_000;
+/** How long ensureConnected waits for a server that accepted the socket but does not answer. */
+const READY_TIMEOUT = 6000;
 
 export function connectRedis(url: string, { kind, name }: ConnectOptions): Redis {
   const options: RedisOptions = {
@@ -50,11 +55,15 @@ export function connectRedis(url: string, { kind, name }: ConnectOptions): Redis
     enableOfflineQueue: kind === "subscriber",
     maxRetriesPerRequest: kind === "producer" ? 1 : 2,
     retryStrategy: kind === "producer" ? (times) => (times > 2 ? null : 200 * times) : (times) => Math.min(100 * 2 ** times, 5000),
+    // A server that accepts the socket but never answers (frozen, SIGSTOPped, a dead NAT) must
+    // fail commands rather than hang them; blocking-free subscribers are exempt.
+    commandTimeout: kind === "producer" ? PRODUCER_COMMAND_TIMEOUT : kind === "consumer" ? CONSUMER_COMMAND_TIMEOUT : undefined,
   };
   const redis = new Redis(url, options);
   // ioredis emits "error" on every failed reconnect; callers log state changes themselves.
   redis.on("error", () => {});
   urls.set(redis, url);
+  kinds.set(redis, kind);
   return redis;
 }
 
@@ -67,8 +76,16 @@ export async function ensureConnected(redis: Redis): Promise<void> {
   let lastError = "";
   const remember = (error: Error) => (lastError = error.message);
   redis.on("error", remember);
+  let timer: NodeJS.Timeout | undefined;
+  const silent = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      // A producer gives up (and spools); a consumer keeps reconnecting in the background.
+      if (kinds.get(redis) === "producer") redis.disconnect();
+      reject(new Error(`connect ETIMEDOUT: no answer within ${READY_TIMEOUT / 1000} s`));
+    }, READY_TIMEOUT);
+  });
   try {
-    await connectOnce(redis);
+    await Promise.race([connectOnce(redis), silent]);
   } catch (error) {
     const url = urls.get(redis) ?? `redis://${redis.options.host}:${redis.options.port}`;
     const cause = lastError || (error as Error).message;
@@ -76,6 +93,7 @@ export async function ensureConnected(redis: Redis): Promise<void> {
     if (!TRANSPORT_FAILURE.test(cause)) throw new Error(`Redis at ${maskUrl(url)} refused the connection: ${cause}`);
     throw new RedisUnreachableError(url, cause);
   } finally {
+    clearTimeout(timer);
     redis.off("error", remember);
   }
 }

@@ -45,16 +45,22 @@ function define(redis: Redis): void {
   defined.add(redis);
 }
 
-type ScriptCaller = (numKeys: number, ...args: (string | number)[]) => Promise<unknown>;
+type ScriptArg = string | number | Buffer;
+type ScriptCaller = (numKeys: number, ...args: ScriptArg[]) => Promise<unknown>;
 
-/** Runs one gateway script (EVALSHA, falling back to EVAL once per server). */
+/**
+ * Runs one gateway script (EVALSHA, falling back to EVAL once per server). With `asBuffers`,
+ * bulk replies come back as Buffers: entries that are not valid UTF-8 keep their exact bytes,
+ * so a later LREM by value still finds them.
+ */
 export function runScript(
   redis: Redis,
   name: ScriptName,
   keys: readonly string[],
-  args: readonly (string | number)[],
+  args: readonly ScriptArg[],
+  asBuffers = false,
 ): Promise<unknown> {
   define(redis);
-  const call = (redis as unknown as Record<string, ScriptCaller>)[commandName(name)]!;
+  const call = (redis as unknown as Record<string, ScriptCaller>)[commandName(name) + (asBuffers ? "Buffer" : "")]!;
   return call.call(redis, keys.length, ...keys, ...args);
 }
