@@ -4,6 +4,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { Redis } from "ioredis";
 import { loadConfig, type Config } from "../core/config.ts";
+import { createLogger, type Logger } from "../core/log.ts";
 import { connectRedis, ensureConnected } from "../core/redis.ts";
 
 export { maskUrl as safeUrl } from "../core/redis.ts";
@@ -65,4 +66,9 @@ export function untilSignal(): Promise<void> {
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
+}
+
+/** The CLI's log, <home>/logs/cli.log: what an operator may look for later (spools, flushes). */
+export function cliLogger(config: Config): Logger {
+  return createLogger({ dir: config.paths.logs, kind: "cli", level: config.logLevel });
 }

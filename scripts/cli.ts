@@ -27,7 +27,7 @@ function overview(commands: [string, Command][]): string {
     "",
     ...commands.map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     "",
-    "Exit codes: 0 ok, 1 runtime failure, 2 usage error, 78 configuration error.",
+    "Exit codes: 0 ok, 1 runtime failure, 2 usage error, 75 Redis unreachable (nothing written), 78 configuration error.",
   ].join("\n");
 }
 

@@ -2,7 +2,7 @@
 import { EXIT } from "../../core/config.ts";
 import { asUnreachable, connectRedis, ensureConnected } from "../../core/redis.ts";
 import { countSpooled, flushSpool, type FlushReport } from "../../core/spool.ts";
-import { configFrom, parse, type Command } from "../cli-kit.ts";
+import { cliLogger, configFrom, parse, type Command } from "../cli-kit.ts";
 
 const usage = `Usage: agent-gateway flush [--json]
 
@@ -50,6 +50,12 @@ export const command: Command = {
       io.stdout(report.delivered ? `delivered ${report.delivered} spooled event(s)` : "nothing to flush");
     }
     for (const note of flushNotes(report)) io.stderr(note);
+    if (report.delivered || report.duplicates || report.rejected.length) {
+      const log = cliLogger(config);
+      log.info("spool flushed", { delivered: report.delivered, duplicates: report.duplicates, remaining });
+      for (const { reason } of report.rejected) log.warn("corrupt spool line moved aside", { reason, file: report.rejectedFile });
+      await log.close();
+    }
     return EXIT.ok;
   },
 };

@@ -1,10 +1,10 @@
 // `agent-gateway push`: push one event from a shell script, a cron job or by hand.
 import { readFileSync } from "node:fs";
-import { EXIT } from "../../core/config.ts";
+import { EXIT, type Config } from "../../core/config.ts";
 import { prioritySchema } from "../../core/event.ts";
-import { pushOrSpool } from "../../core/producer.ts";
+import { pushOrSpool, type ProducerOutcome } from "../../core/producer.ts";
 import { RedisUnreachableError } from "../../core/redis.ts";
-import { configFrom, parse, UsageError, type Command, type CommandIO } from "../cli-kit.ts";
+import { cliLogger, configFrom, parse, UsageError, type Command, type CommandIO } from "../cli-kit.ts";
 import { flushNotes } from "./flush.ts";
 
 const usage = `Usage: agent-gateway push <type> [options]
@@ -40,6 +40,17 @@ async function readPayload(value: string | undefined, io: CommandIO): Promise<un
   } catch (error) {
     throw new UsageError(`--payload is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+async function logOutcome(config: Config, outcome: ProducerOutcome): Promise<void> {
+  const flushed = outcome.flushed;
+  if (!outcome.spooled && !flushed?.delivered && !flushed?.rejected.length && !outcome.flushError) return;
+  const log = cliLogger(config);
+  if (outcome.spooled) log.warn("Redis unreachable: event spooled", { id: outcome.ids[0], reason: outcome.spoolReason, spool: config.paths.spool });
+  if (flushed?.delivered) log.info("spool flushed", { delivered: flushed.delivered, duplicates: flushed.duplicates });
+  for (const { reason } of flushed?.rejected ?? []) log.warn("corrupt spool line moved aside", { reason, file: flushed!.rejectedFile });
+  if (outcome.flushError) log.error("spool not flushed", { error: outcome.flushError });
+  await log.close();
 }
 
 export const command: Command = {
@@ -85,6 +96,7 @@ export const command: Command = {
     if (outcome.flushed?.delivered) io.stderr(`note: delivered ${outcome.flushed.delivered} spooled event(s) first`);
     for (const note of outcome.flushed ? flushNotes(outcome.flushed) : []) io.stderr(note);
     if (outcome.flushError) io.stderr(`warning: the spool was not flushed: ${outcome.flushError.message}`);
+    await logOutcome(config, outcome);
     return EXIT.ok;
   },
 };

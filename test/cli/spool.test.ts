@@ -37,6 +37,8 @@ test("Redis stopped: 100 pushes spool; Redis back: flush delivers each exactly o
   const cliId = pushed.stdout.trim();
   assert.match(pushed.stderr, /^warning: Redis at redis:\/\/127\.0\.0\.1:\d+ is unreachable \(connect ECONNREFUSED .*\); event \S+ spooled to /m);
   assert.equal(countSpooled(spool), 100);
+  const logged = await cli.run(["logs", "--kind", "cli", "--json"]);
+  assert.match(logged.stdout, new RegExp(`"msg":"Redis unreachable: event spooled","id":"${cliId}"`));
 
   const refused = await cli.run(["push", "build.done", "--no-spool"]);
   assert.equal(refused.code, 75);
