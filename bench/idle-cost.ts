@@ -12,6 +12,9 @@ const SETTLE_MS = 5_000;
 
 interface Cost {
   cpuPercent: number;
+  /** Lowest 1 s sample: the settled footprint. A fresh pi returns ~30 MiB of start-up garbage
+   * at some point in its first minute; the mean depends on when, the settled value does not. */
+  rssSettledMiB: number;
   rssMeanMiB: number;
   rssMaxMiB: number;
 }
@@ -39,22 +42,23 @@ export async function run(): Promise<BenchReport> {
     const elapsed = (Date.now() - start) / 1000;
     const [ours, base] = pids.map((pid, i): Cost => ({
       cpuPercent: (100 * (cpuSeconds(pid) - cpuStart[i]!)) / elapsed,
+      rssSettledMiB: Math.min(...samples[i]!),
       rssMeanMiB: samples[i]!.reduce((a, b) => a + b, 0) / samples[i]!.length,
       rssMaxMiB: Math.max(...samples[i]!),
     })) as [Cost, Cost];
     const extraCpu = ours.cpuPercent - base.cpuPercent;
-    const extraRss = ours.rssMeanMiB - base.rssMeanMiB;
+    const extraRss = ours.rssSettledMiB - base.rssSettledMiB;
     return {
       name: "idle-cost",
-      method: `Two idle pi processes side by side for ${WINDOW_S} s after a ${SETTLE_MS / 1000} s settle: with the gateway extension (connected, subscribed, lease kept) and without it. CPU% = CPU seconds / wall seconds; RSS sampled every second.`,
+      method: `Two idle pi processes side by side for ${WINDOW_S} s after a ${SETTLE_MS / 1000} s settle: with the gateway extension (connected, subscribed, lease kept) and without it. CPU% = CPU seconds / wall seconds; RSS sampled every second; "settled" = the lowest sample.`,
       rows: [
-        { pi: "without the extension (baseline)", "CPU %": base.cpuPercent, "RSS mean MiB": base.rssMeanMiB, "RSS max MiB": base.rssMaxMiB },
-        { pi: "with the gateway extension", "CPU %": ours.cpuPercent, "RSS mean MiB": ours.rssMeanMiB, "RSS max MiB": ours.rssMaxMiB },
-        { pi: "difference", "CPU %": extraCpu, "RSS mean MiB": extraRss, "RSS max MiB": ours.rssMaxMiB - base.rssMaxMiB },
+        { pi: "without the extension (baseline)", "CPU %": base.cpuPercent, "RSS settled MiB": base.rssSettledMiB, "RSS mean MiB": base.rssMeanMiB, "RSS max MiB": base.rssMaxMiB },
+        { pi: "with the gateway extension", "CPU %": ours.cpuPercent, "RSS settled MiB": ours.rssSettledMiB, "RSS mean MiB": ours.rssMeanMiB, "RSS max MiB": ours.rssMaxMiB },
+        { pi: "difference", "CPU %": extraCpu, "RSS settled MiB": extraRss, "RSS mean MiB": ours.rssMeanMiB - base.rssMeanMiB, "RSS max MiB": ours.rssMaxMiB - base.rssMaxMiB },
       ],
       checks: [
         { target: "extension adds < 1% CPU while idle", measured: `${extraCpu.toFixed(2)} points`, pass: extraCpu < 1 },
-        { target: "extension adds < 15 MB RSS", measured: `${extraRss.toFixed(1)} MiB`, pass: extraRss * 1.048576 < 15 },
+        { target: "extension adds < 15 MB RSS (settled)", measured: `${extraRss.toFixed(1)} MiB`, pass: extraRss * 1.048576 < 15 },
       ],
       figures: { windowSeconds: elapsed, ours, base, samples },
     };
