@@ -4,6 +4,7 @@
 // the inbox and the in-flight batch stay in Redis for it).
 import type { ExtensionAPI, ExtensionContext } from "@mariozechner/pi-coding-agent";
 import { watchdogThreshold, type Config } from "../core/config.ts";
+import { maskUrl } from "../core/redis.ts";
 import type { Batch } from "../core/drain.ts";
 import { formatBatch } from "../core/format.ts";
 import { inboxesOf, keysFor } from "../core/keys.ts";
@@ -80,7 +81,7 @@ export class Bridge {
     this.sweep = setInterval(() => this.delivery.wake("sweep"), config.sweepInterval);
     this.sweep.unref();
     this.render();
-    log.info("extension started", { ...this.identity, redisUrl: redact(config.redisUrl) });
+    log.info("extension started", { ...this.identity, redisUrl: maskUrl(config.redisUrl) });
   }
 
   /** session_start again on the same instance (pi fires it twice after some RPC commands). */
@@ -111,7 +112,7 @@ export class Bridge {
       identity: this.identity,
       demoted: this.demoted,
       link: this.linkState(),
-      redisUrl: redact(this.config.redisUrl),
+      redisUrl: maskUrl(this.config.redisUrl),
       backlog: this.backlog,
       inflight: 0,
       dead: 0,
@@ -225,11 +226,11 @@ export class Bridge {
       onAlarm: (silentFor) => {
         this.alarm = true;
         this.log.error("watchdog alarm: no heartbeat", { silentFor, threshold });
+        this.render();
         this.ctx.ui.notify(
           `agent-gateway watchdog: no heartbeat for ${formatDuration(silentFor)} (threshold ${formatDuration(threshold)}). Is the worker or its scheduler running?`,
           "error",
         );
-        this.render();
       },
       onError: (error) => this.log.error("watchdog alarm handler failed", { error }),
     });
@@ -278,9 +279,4 @@ export class Bridge {
       }),
     );
   }
-}
-
-/** The URL without its password, for logs and status. */
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
 }

@@ -23,7 +23,7 @@ test("watchdog with a 2 s threshold: exactly one alarm while silent, reset by a 
   try {
     await waitConnected(pi);
     await pollUntil("the first alarm", () => alarms().length === 1);
-    assert.match(lastStatus(), /watchdog alarm/);
+    await pollUntil("the status line to show the alarm", () => /watchdog alarm/.test(lastStatus()));
     // Silence for two more thresholds: still one alarm (nothing to await for an absence).
     await new Promise((r) => setTimeout(r, 4500));
     assert.equal(alarms().length, 1, "one alarm, not one per check");
