@@ -40,6 +40,7 @@ test("fault: Redis (AOF) killed and restarted twice mid-stream — producers spo
         const outcome = await pushOrSpool(config, { type: "fault.tick", source: `producer-${p}`, payload: { p, i } });
         sent.push(...outcome.ids);
         if (outcome.spooled) spooled += outcome.ids.length;
+        if (i % 10 === 9) await sleep(150); // paced: the stream must outlast both restarts
       }
     }),
   ).finally(() => (producing = false));
