@@ -8,15 +8,12 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after } from "node:test";
+import { outputOf, type RunResult } from "./process.ts";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = join(REPO, "scripts", "agent-gateway.mjs");
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = RunResult;
 
 export interface LiveCli {
   child: ChildProcess;
@@ -61,17 +58,12 @@ export function cliHome(redisUrl: string, prefix: string, config?: Record<string
   return {
     home,
     env,
-    run: (args, { stdin, env: extra } = {}) =>
-      new Promise((resolve, reject) => {
-        const child = spawnCli(args, extra);
-        let stdout = "";
-        let stderr = "";
-        child.stdout!.on("data", (d) => (stdout += d));
-        child.stderr!.on("data", (d) => (stderr += d));
-        child.once("error", reject);
-        child.once("close", (code) => resolve({ code, stdout, stderr }));
-        child.stdin!.end(stdin ?? "");
-      }),
+    run: (args, { stdin, env: extra } = {}) => {
+      const child = spawnCli(args, extra);
+      const result = outputOf(child);
+      child.stdin!.end(stdin ?? "");
+      return result;
+    },
     start: (args, { env: extra } = {}) => {
       const child = spawnCli(args, extra);
       const text = { stdout: "", stderr: "" };

@@ -8,14 +8,11 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after } from "node:test";
+import { outputOf, type RunResult } from "./process.ts";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-export interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type { RunResult };
 
 export interface Sandbox {
   root: string;
@@ -30,16 +27,8 @@ export interface Sandbox {
 }
 
 export function run(command: string, args: string[], env: NodeJS.ProcessEnv, stdin: number | "ignore" = "ignore", cwd = REPO): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    // detached: a new session with no controlling terminal, as under `curl ... | bash`.
-    const child = spawn(command, args, { cwd, env, stdio: [stdin, "pipe", "pipe"], detached: true });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (d) => (stdout += d));
-    child.stderr!.on("data", (d) => (stderr += d));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  // detached: a new session with no controlling terminal, as under `curl ... | bash`.
+  return outputOf(spawn(command, args, { cwd, env, stdio: [stdin, "pipe", "pipe"], detached: true }));
 }
 
 function killGroup(pidFile: string): void {

@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { startRedis } from "../harness/redis.ts";
-import { REPO, type RunResult } from "../harness/sandbox.ts";
+import { outputOf, type RunResult } from "../harness/process.ts";
+import { REPO } from "../harness/sandbox.ts";
 
 const redis = await startRedis();
 const home = mkdtempSync(join(tmpdir(), "agent-gateway-tripwire-"));
@@ -16,16 +17,10 @@ after(() => rmSync(home, { recursive: true, force: true }));
 const tripwire = join(home, "last-heartbeat");
 
 function check(env: Record<string, string> = {}): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(REPO, "scripts", "agent-gateway.mjs"), "tripwire-check"], {
-      env: { PATH: process.env.PATH, AGENT_GATEWAY_HOME: home, REDIS_URL: redis.url, GATEWAY_WATCHDOG_THRESHOLD: "60s", ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  const child = spawn(process.execPath, [join(REPO, "scripts", "agent-gateway.mjs"), "tripwire-check"], {
+    env: { PATH: process.env.PATH, AGENT_GATEWAY_HOME: home, REDIS_URL: redis.url, GATEWAY_WATCHDOG_THRESHOLD: "60s", ...env },
   });
+  return outputOf(child);
 }
 
 function touch(agoMs: number): void {
