@@ -67,6 +67,17 @@ export function connectRedis(url: string, { kind, name }: ConnectOptions): Redis
   return redis;
 }
 
+/** Opens a short-lived producer connection, runs fn, and always closes the connection. */
+export async function withProducer<T>(url: string, name: string, fn: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = connectRedis(url, { kind: "producer", name });
+  try {
+    await ensureConnected(redis);
+    return await fn(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /**
  * Connects a lazily created client. When Redis is unreachable it rejects with a
  * RedisUnreachableError naming the URL and the socket's own error (e.g. ECONNREFUSED).

@@ -5,7 +5,7 @@ import { StringEnum, Type } from "@mariozechner/pi-ai";
 import type { ExtensionAPI } from "@mariozechner/pi-coding-agent";
 import { loadConfig } from "../core/config.ts";
 import { pushEvent } from "../core/push.ts";
-import { connectRedis, ensureConnected } from "../core/redis.ts";
+import { withProducer } from "../core/redis.ts";
 
 export const PUSH_TOOL = "gateway_push";
 
@@ -26,23 +26,19 @@ export function registerPushTool(pi: ExtensionAPI): void {
     parameters,
     async execute(_id, params) {
       const config = loadConfig();
-      const redis = connectRedis(config.redisUrl, { kind: "producer", name: "agent-gateway:tool" });
-      try {
-        await ensureConnected(redis);
-        const result = await pushEvent(redis, config, {
+      const result = await withProducer(config.redisUrl, "agent-gateway:tool", (redis) =>
+        pushEvent(redis, config, {
           type: params.type,
           source: `pi:${process.env.GATEWAY_SESSION ?? "unregistered"}`,
           payload: params.payload ?? {},
           originSession: params.originSession,
           priority: params.priority,
-        });
-        const text = result.duplicate
-          ? `event ${result.id} was already pushed; not delivered again`
-          : `pushed ${params.type} as ${result.id} to ${result.delivered} inbox${result.delivered === 1 ? "" : "es"}`;
-        return { content: [{ type: "text", text }], details: result };
-      } finally {
-        redis.disconnect();
-      }
+        }),
+      );
+      const text = result.duplicate
+        ? `event ${result.id} was already pushed; not delivered again`
+        : `pushed ${params.type} as ${result.id} to ${result.delivered} inbox${result.delivered === 1 ? "" : "es"}`;
+      return { content: [{ type: "text", text }], details: result };
     },
   });
 }

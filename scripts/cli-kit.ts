@@ -5,7 +5,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { Redis } from "ioredis";
 import { loadConfig, type Config } from "../core/config.ts";
 import { createLogger, type Logger } from "../core/log.ts";
-import { connectRedis, ensureConnected } from "../core/redis.ts";
+import { withProducer } from "../core/redis.ts";
 
 export { maskUrl as safeUrl } from "../core/redis.ts";
 
@@ -45,14 +45,8 @@ export function configFrom(io: CommandIO): Config {
 }
 
 /** Connects as a producer (fails fast), runs fn, and always closes the connection. */
-export async function withRedis<T>(config: Config, fn: (redis: Redis) => Promise<T>, name = "agent-gateway-cli"): Promise<T> {
-  const redis = connectRedis(config.redisUrl, { kind: "producer", name });
-  try {
-    await ensureConnected(redis);
-    return await fn(redis);
-  } finally {
-    redis.disconnect();
-  }
+export function withRedis<T>(config: Config, fn: (redis: Redis) => Promise<T>, name = "agent-gateway-cli"): Promise<T> {
+  return withProducer(config.redisUrl, name, fn);
 }
 
 /** Resolves on Ctrl-C or SIGTERM: the end of a following command (tail, logs --follow). */

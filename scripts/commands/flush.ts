@@ -1,6 +1,6 @@
 // `agent-gateway flush`: deliver the events that producers spooled while Redis was unreachable.
 import { EXIT } from "../../core/config.ts";
-import { asUnreachable, connectRedis, ensureConnected } from "../../core/redis.ts";
+import { asUnreachable, withProducer } from "../../core/redis.ts";
 import { countSpooled, flushSpool, type FlushReport } from "../../core/spool.ts";
 import { cliLogger, configFrom, parse, type Command } from "../cli-kit.ts";
 
@@ -30,18 +30,14 @@ export const command: Command = {
   async run(args, io) {
     const { values } = parse(args, { json: { type: "boolean", default: false } }, false);
     const config = configFrom(io);
-    const redis = connectRedis(config.redisUrl, { kind: "producer", name: "agent-gateway-flush" });
     let report: FlushReport;
     try {
-      await ensureConnected(redis);
-      report = await flushSpool(redis, config, config.paths.spool);
+      report = await withProducer(config.redisUrl, "agent-gateway-flush", (redis) => flushSpool(redis, config, config.paths.spool));
     } catch (error) {
       const unreachable = asUnreachable(error, config.redisUrl);
       if (!unreachable) throw error;
       io.stderr(`agent-gateway flush: ${unreachable.message}; ${countSpooled(config.paths.spool)} spooled line(s) stay in ${config.paths.spool}`);
       return EXIT.unavailable;
-    } finally {
-      redis.disconnect();
     }
     const remaining = countSpooled(config.paths.spool);
     if (values.json) {

@@ -4,7 +4,7 @@ import { statSync } from "node:fs";
 import { watchdogThreshold } from "../../core/config.ts";
 import { formatDuration } from "../../core/duration.ts";
 import { keysFor } from "../../core/keys.ts";
-import { connectRedis, ensureConnected } from "../../core/redis.ts";
+import { withProducer } from "../../core/redis.ts";
 import { notInTier, result, type Check, type CheckResult, type DoctorContext } from "./check.ts";
 
 function verdict(name: string, at: number | undefined, ctx: DoctorContext, never: string): CheckResult {
@@ -24,15 +24,11 @@ function verdict(name: string, at: number | undefined, ctx: DoctorContext, never
 }
 
 async function lastHeartbeat(ctx: DoctorContext): Promise<number | undefined | Error> {
-  const redis = connectRedis(ctx.config.redisUrl, { kind: "producer", name: "agent-gateway-doctor" });
   try {
-    await ensureConnected(redis);
-    const raw = await redis.get(keysFor(ctx.config.prefix).lastHeartbeat);
+    const raw = await withProducer(ctx.config.redisUrl, "agent-gateway-doctor", (redis) => redis.get(keysFor(ctx.config.prefix).lastHeartbeat));
     return raw ? Number(raw) : undefined;
   } catch (error) {
     return error as Error;
-  } finally {
-    redis.disconnect();
   }
 }
 

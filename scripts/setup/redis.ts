@@ -1,25 +1,19 @@
 // What setup asks of Redis: is it reachable, and (for a Redis that setup installed) loopback
 // binding plus AOF, written back to its config file so they survive a restart.
-import { connectRedis, ensureConnected } from "../../core/redis.ts";
+import { withProducer } from "../../core/redis.ts";
 
 export async function ping(url: string): Promise<string | undefined> {
-  const redis = connectRedis(url, { kind: "producer", name: "agent-gateway-setup" });
   try {
-    await ensureConnected(redis);
-    await redis.ping();
+    await withProducer(url, "agent-gateway-setup", (redis) => redis.ping());
     return undefined;
   } catch (error) {
     return (error as Error).message;
-  } finally {
-    redis.disconnect();
   }
 }
 
 /** Turns AOF on and binds to loopback; returns what it changed. */
 export async function harden(url: string): Promise<string[]> {
-  const redis = connectRedis(url, { kind: "producer", name: "agent-gateway-setup" });
-  try {
-    await ensureConnected(redis);
+  return withProducer(url, "agent-gateway-setup", async (redis) => {
     const changed: string[] = [];
     const [, aof] = (await redis.config("GET", "appendonly")) as string[];
     if (aof !== "yes") {
@@ -33,9 +27,7 @@ export async function harden(url: string): Promise<string[]> {
     }
     if (changed.length) await redis.config("REWRITE");
     return changed;
-  } finally {
-    redis.disconnect();
-  }
+  });
 }
 
 /** Redis `bind` value: every address loopback ("-" marks an optional one). */
