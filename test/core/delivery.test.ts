@@ -69,7 +69,9 @@ const naiveDrain: Drain = async (redis, prefix) => {
 };
 
 test(`${PRODUCERS} producers x ${PER_PRODUCER} events, continuous small-batch drain: each id once, in per-producer order`, { timeout: 120_000 }, async () => {
-  const seen = await consumeWhileProducing(server.prefix(), atomicDrain);
+  const prefix = server.prefix();
+  const seen = await consumeWhileProducing(prefix, atomicDrain);
+  assert.equal(await redis.llen(keysFor(prefix).dead(CENTRAL_SESSION)), 0, "nothing dead-lettered");
   assert.equal(new Set(seen).size, seen.length, "no duplicates");
   assert.equal(seen.length, PRODUCERS * PER_PRODUCER, "none lost");
   const last = new Map<string, number>();
