@@ -1,6 +1,7 @@
 // Benchmark 2 — push throughput, one producer, every event fanned out to central + a live origin.
 // Baselines in the same run: raw `redis-benchmark -t lpush -c 1` (and `-P 16` for the batch API),
-// and the seed's naive push (SMEMBERS, then LPUSH and PUBLISH per target, each awaited).
+// the seed's naive push (SMEMBERS, then LPUSH and PUBLISH per target, each awaited), and a bare
+// script doing the push script's six writes with nothing else (the ceiling for one script).
 import type { Redis } from "ioredis";
 import { keysFor, CENTRAL_SESSION } from "../core/keys.ts";
 import { pushEvent, pushEvents, type PushSettings } from "../core/push.ts";
@@ -33,6 +34,19 @@ async function naivePush(redis: Redis, prefix: string, json: string): Promise<vo
   }
 }
 
+// The same six writes as the push script (idempotency marker, two LPUSH, two PUBLISH, lease
+// check) with none of the rest: no validation, no batching, key names written in. What any
+// one-script push through this client can reach; kept here only, as a baseline.
+const BARE_SCRIPT = `
+if not redis.call('SET', ARGV[1] .. ':m:' .. ARGV[2], '1', 'NX', 'EX', 86400) then return 0 end
+redis.call('LPUSH', ARGV[1] .. ':events:gateway', ARGV[3])
+redis.call('PUBLISH', ARGV[1] .. ':notify:gateway', 'event')
+if redis.call('EXISTS', ARGV[1] .. ':gateway:lease:' .. ARGV[4]) == 0 then return 1 end
+redis.call('LPUSH', ARGV[1] .. ':events:' .. ARGV[4], ARGV[3])
+redis.call('PUBLISH', ARGV[1] .. ':notify:' .. ARGV[4], 'event')
+return 2`;
+type BarePush = (prefix: string, id: string, json: string, origin: string) => Promise<number>;
+
 async function timed(count: number, body: () => Promise<void>): Promise<number> {
   const start = nowMs();
   await body();
@@ -55,7 +69,10 @@ export async function run(): Promise<BenchReport> {
       await redis.sadd(keysFor(settings.prefix).sessions, CENTRAL_SESSION, ORIGIN);
     };
 
-    const results = { rawLpush: [] as number[], clientLpush: [] as number[], naive: [] as number[], ours: [] as number[], rawPipelined: [] as number[], batch: [] as number[] };
+    redis.defineCommand("benchBarePush", { numberOfKeys: 0, lua: BARE_SCRIPT });
+    const barePush = (redis as unknown as { benchBarePush: BarePush }).benchBarePush.bind(redis);
+
+    const results = { rawLpush: [] as number[], clientLpush: [] as number[], bare: [] as number[], naive: [] as number[], ours: [] as number[], rawPipelined: [] as number[], batch: [] as number[] };
     let reached = 0;
     for (let round = 0; round < ROUNDS; round++) {
       await fresh();
@@ -65,6 +82,15 @@ export async function run(): Promise<BenchReport> {
       results.clientLpush.push(
         await timed(SINGLE_EVENTS, async () => {
           for (let i = 0; i < SINGLE_EVENTS; i++) await redis.lpush("bench:floor", filler);
+        }),
+      );
+      await fresh();
+      results.bare.push(
+        await timed(SINGLE_EVENTS, async () => {
+          for (let i = 0; i < SINGLE_EVENTS; i++) {
+            const id = `b${round}-${i}`;
+            reached += await barePush(settings.prefix, id, JSON.stringify({ id, ts: Date.now(), ...sampleEvent(i) }), ORIGIN);
+          }
         }),
       );
       await fresh();
@@ -93,11 +119,12 @@ export async function run(): Promise<BenchReport> {
         }),
       );
     }
-    const expectedReached = ROUNDS * (SINGLE_EVENTS + BATCH_EVENTS) * 2;
+    const expectedReached = ROUNDS * (2 * SINGLE_EVENTS + BATCH_EVENTS) * 2;
     const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)])) as Record<keyof typeof results, number>;
     const rows = [
       { method: "redis-benchmark -t lpush -c 1 (raw, 1 command)", "events/s": Math.round(m.rawLpush), "ours ÷ this": ratio(m.ours, m.rawLpush) },
       { method: "ioredis LPUSH, awaited (this client's floor)", "events/s": Math.round(m.clientLpush), "ours ÷ this": ratio(m.ours, m.clientLpush) },
+      { method: "bare script: the same 6 writes, nothing else", "events/s": Math.round(m.bare), "ours ÷ this": ratio(m.ours, m.bare) },
       { method: "seed push: SMEMBERS + LPUSH/PUBLISH per target", "events/s": Math.round(m.naive), "ours ÷ this": ratio(m.ours, m.naive) },
       { method: "ours: pushEvent (1 script, central + origin)", "events/s": Math.round(m.ours), "ours ÷ this": "1.00×" },
       { method: "redis-benchmark -t lpush -c 1 -P 16 (raw)", "events/s": Math.round(m.rawPipelined), "ours ÷ this": ratio(m.batch, m.rawPipelined) },

@@ -62,16 +62,19 @@ export function buildEvent(
   const parsed = eventInputSchema.safeParse(input);
   if (!parsed.success) throw new EventError(`invalid event: ${describeZodError(parsed.error)}`);
   checkVersion(parsed.data.v);
-  const event: GatewayEvent = {
-    ...parsed.data,
-    id: parsed.data.id ?? newEventId(now),
-    ts: parsed.data.ts ?? now,
-    payload: parsed.data.payload ?? {},
-  };
+  // zod's output is a fresh object: filled in place, which is twice as fast as a spread copy.
+  const data = parsed.data;
+  data.id ??= newEventId(now);
+  data.ts ??= now;
+  data.payload ??= {};
+  const event = data as GatewayEvent;
   const json = JSON.stringify(event);
-  const bytes = Buffer.byteLength(json);
-  if (bytes > maxBytes) {
-    throw new EventError(`event ${event.id} is ${bytes} bytes, over the ${maxBytes}-byte cap`);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short JSON needs no byte count.
+  if (json.length * 3 > maxBytes) {
+    const bytes = Buffer.byteLength(json);
+    if (bytes > maxBytes) {
+      throw new EventError(`event ${event.id} is ${bytes} bytes, over the ${maxBytes}-byte cap`);
+    }
   }
   return { event, json };
 }

@@ -1,12 +1,17 @@
 // Time-sortable event ids (ULID layout: 10 chars of milliseconds, 16 of randomness, Crockford
 // base32). Ids made in the same millisecond by one process stay in order: the random part is
 // incremented instead of redrawn, so sorting ids sorts events by creation.
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const RANDOM_DIGITS = 16;
+
+// Random bytes come from a pool refilled in one call, not one crypto call per id.
+const pool = Buffer.alloc(RANDOM_DIGITS * 256);
+let poolOffset = pool.length;
 
 let lastTime = -1;
-let lastRandom: number[] = [];
+const digits = new Uint8Array(RANDOM_DIGITS);
 
 function encodeTime(ms: number): string {
   let out = "";
@@ -17,24 +22,30 @@ function encodeTime(ms: number): string {
   return out;
 }
 
-function freshRandom(): number[] {
-  return Array.from(randomBytes(16), (b) => b % 32);
+function drawRandom(): void {
+  if (poolOffset === pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  for (let i = 0; i < RANDOM_DIGITS; i++) digits[i] = pool[poolOffset++]! % 32;
 }
 
-function increment(digits: number[]): number[] {
-  const next = [...digits];
-  for (let i = next.length - 1; i >= 0; i--) {
-    if (next[i]! < 31) {
-      next[i]! += 1;
-      return next;
+function increment(): void {
+  for (let i = RANDOM_DIGITS - 1; i >= 0; i--) {
+    if (digits[i]! < 31) {
+      digits[i]! += 1;
+      return;
     }
-    next[i] = 0;
+    digits[i] = 0;
   }
-  return freshRandom(); // 32^16 ids in one millisecond: start over rather than overflow
+  drawRandom(); // 32^16 ids in one millisecond: start over rather than overflow
 }
 
 export function newEventId(now: number = Date.now()): string {
-  lastRandom = now === lastTime ? increment(lastRandom) : freshRandom();
+  if (now === lastTime) increment();
+  else drawRandom();
   lastTime = now;
-  return encodeTime(now) + lastRandom.map((d) => ALPHABET[d]).join("");
+  let random = "";
+  for (let i = 0; i < RANDOM_DIGITS; i++) random += ALPHABET[digits[i]!];
+  return encodeTime(now) + random;
 }

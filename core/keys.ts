@@ -18,7 +18,8 @@ export interface Keys {
   readonly sessions: string;
   readonly overflow: string;
   readonly lastHeartbeat: string;
-  pushMarker(id: string): string;
+  /** Ids pushed during one dedupe window (hash: id → 1), numbered since the epoch. */
+  pushedIds(window: number): string;
   lock(name: string): string;
   /** Last slot a scheduled job fired for (ms), so a restarted scheduler catches up once. */
   lastFired(name: string): string;
@@ -37,7 +38,20 @@ export interface Keys {
   pairingChat(chatId: number): string;
 }
 
+// Made once per prefix: producers ask for every push, and building twenty closures each time
+// is measurable on the push path.
+const made = new Map<string, Keys>();
+
 export function keysFor(prefix = "agent"): Keys {
+  let keys = made.get(prefix);
+  if (!keys) {
+    keys = makeKeys(prefix);
+    made.set(prefix, keys);
+  }
+  return keys;
+}
+
+function makeKeys(prefix: string): Keys {
   const p = `${prefix}:`;
   return {
     prefix,
@@ -50,7 +64,7 @@ export function keysFor(prefix = "agent"): Keys {
     sessions: `${p}gateway:sessions`,
     overflow: `${p}gateway:overflow`,
     lastHeartbeat: `${p}gateway:last-heartbeat`,
-    pushMarker: (id) => `${p}gateway:pushed:${id}`,
+    pushedIds: (window) => `${p}gateway:pushed:${window}`,
     lock: (name) => `${p}gateway:lock:${name}`,
     daemonQueue: `${p}gateway:daemon:queue`,
     daemonState: `${p}gateway:daemon:state`,

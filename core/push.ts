@@ -10,7 +10,7 @@ export interface PushSettings {
   prefix: string;
   maxEventBytes: number;
   inboxCap: number;
-  /** ms; 0 turns the push-side idempotency marker off. */
+  /** ms an id is remembered at least (at most twice that); 0 turns the check off. */
   pushDedupeWindow: number;
 }
 
@@ -32,29 +32,23 @@ export async function pushEvents(
   const built = inputs.map((input) => buildEvent(input, settings.maxEventBytes, now));
   if (built.length === 0) return [];
   const keys = keysFor(settings.prefix);
+  const window = settings.pushDedupeWindow;
+  const current = window > 0 ? Math.floor(now / window) : 0;
   const args: (string | number)[] = [
-    keys.notify(CENTRAL_SESSION),
     CENTRAL_SESSION,
-    Math.ceil(settings.pushDedupeWindow / 1000),
     settings.inboxCap,
-    now,
+    window > 0 ? (current + 2) * window : 0,
+    // The script appends session ids to these, so key names are made in keys.ts alone.
+    keys.inbox(""),
+    keys.notify(""),
+    keys.lease(""),
+    keys.dead(""),
   ];
-  for (const { event, json } of built) {
-    const origin = event.originSession ?? "";
-    args.push(
-      keys.pushMarker(event.id),
-      json,
-      origin,
-      origin && keys.lease(origin),
-      origin && keys.inbox(origin),
-      origin && keys.notify(origin),
-      origin && keys.dead(origin),
-    );
-  }
+  for (const { event, json } of built) args.push(event.id, json, event.originSession ?? "");
   const reached = (await runScript(
     redis,
     "push",
-    [keys.inbox(CENTRAL_SESSION), keys.dead(CENTRAL_SESSION), keys.overflow],
+    [keys.overflow, keys.pushedIds(current), keys.pushedIds(current - 1)],
     args,
   )) as number[];
   return built.map(({ event }, i) => ({

@@ -6,7 +6,7 @@ import { exists as isRedisCommand } from "@ioredis/commands";
 import type { Redis } from "ioredis";
 
 /** Bump when any script's KEYS/ARGV/return contract changes. */
-export const SCRIPTS_VERSION = 1;
+export const SCRIPTS_VERSION = 2;
 
 const FILES = {
   push: "push-3.lua",

@@ -73,12 +73,11 @@ export class Delivery {
   private lastError: string | undefined;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
-  private readonly watchTimer: NodeJS.Timeout;
+  /** Runs only while there is something to watch, so an idle extension wakes nobody. */
+  private watchTimer: NodeJS.Timeout | undefined;
 
   constructor(options: DeliveryOptions) {
     this.o = options;
-    this.watchTimer = setInterval(() => this.watch(), IDLE_POLL_MS);
-    this.watchTimer.unref();
   }
 
   /** Something may be waiting: drain unless a batch is already on its way. */
@@ -111,6 +110,7 @@ export class Delivery {
   /** The run may be ending (a turn with no tool calls, or agent_end): hold until idle. */
   mayEnd(): void {
     this.ending = true;
+    this.watchWhileBusy();
   }
 
   /** pi emitted message_end for a user message with this text. */
@@ -141,6 +141,7 @@ export class Delivery {
   stop(): void {
     this.stopped = true;
     clearInterval(this.watchTimer);
+    this.watchTimer = undefined;
     clearTimeout(this.retryTimer);
   }
 
@@ -174,6 +175,7 @@ export class Delivery {
     if (this.ending || this.stopped) {
       if (!this.held) this.o.log.info("run ending: batch held until pi is idle", { events: flight.batch.entries.length });
       this.held = flight;
+      this.watchWhileBusy();
       return;
     }
     this.held = undefined;
@@ -181,6 +183,7 @@ export class Delivery {
     if (this.o.injector.isIdle()) this.o.injector.send(prompt);
     else this.o.injector.send(prompt, urgent ? "steer" : "followUp");
     this.outstanding = flight;
+    this.watchWhileBusy();
     this.o.log.info("injected", { events: flight.batch.entries.length, idle: this.o.injector.isIdle(), urgent });
   }
 
@@ -198,12 +201,26 @@ export class Delivery {
     this.wake("acknowledged");
   }
 
-  /** Polls pi's idleness: flushes a held batch, and gives up on a prompt an idle pi never took. */
+  private watchWhileBusy(): void {
+    if (this.watchTimer || this.stopped) return;
+    this.watchTimer = setInterval(() => this.watch(), IDLE_POLL_MS);
+    this.watchTimer.unref();
+  }
+
+  /**
+   * Polls pi's idleness while a run is ending, a batch is held or one is outstanding: flushes
+   * a held batch, and gives up on a prompt an idle pi never took.
+   */
   private watch(): void {
     if (this.stopped) return;
     const idle = this.o.injector.isIdle();
     if (idle) this.ending = false;
     if (this.held && !this.ending) this.inject(this.held);
+    if (!this.ending && !this.held && !this.outstanding) {
+      clearInterval(this.watchTimer);
+      this.watchTimer = undefined;
+      return;
+    }
     const current = this.outstanding;
     if (!current || this.frozen) return;
     if (!idle || this.ending) {

@@ -2,49 +2,104 @@
   push: fan a batch of events out to their inboxes in one atomic step.
   Every event goes to the central inbox (even when no central session runs); an event with an
   originSession also goes to that session's inbox while the session's lease is alive.
-  Per target: LPUSH (newest left) and PUBLISH a wake-up; past the inbox cap the oldest entry
-  moves to the dead-letter list with reason "overflow" and is counted.
+  Per inbox, the batch's entries go in with one LPUSH (newest left, in batch order) and one
+  PUBLISH wakes its session; past the inbox cap the oldest entries move to the dead-letter list
+  with reason "overflow" and are counted.
+  Idempotency: pushed ids are remembered in one hash per dedupe window (the current and the
+  previous window are checked), so an id is remembered for at least one window and at most two,
+  at the cost of one hash field instead of one key with a TTL per event. An id repeated inside
+  the batch is a duplicate too.
 
-  KEYS[1]  central inbox list
-  KEYS[2]  central dead-letter list
-  KEYS[3]  overflow counter hash (field = session id)
-  ARGV[1]  central notify channel
-  ARGV[2]  central session id
-  ARGV[3]  idempotency marker TTL in seconds (0 = no marker)
-  ARGV[4]  inbox cap (0 = unbounded)
-  ARGV[5]  now, ms (dead-letter timestamp)
-  ARGV[6..] 7 per event: marker key, event JSON, origin session id ('' = none),
-            origin lease key, origin inbox, origin notify channel, origin dead-letter list
-  Returns: one integer per event: inboxes reached; 0 = duplicate (its marker already existed)
+  KEYS[1]  overflow counter hash (field = session id)
+  KEYS[2]  pushed ids of the current window (hash)
+  KEYS[3]  pushed ids of the previous window (hash)
+  ARGV[1]  central session id
+  ARGV[2]  inbox cap (0 = unbounded)
+  ARGV[3]  when KEYS[2] expires, unix ms (0 = no idempotency check)
+  ARGV[4..7] key prefixes a session id is appended to: inbox, notify channel, lease, dead letters
+  ARGV[8..] 3 per event: event id, event JSON, origin session id ('' = none)
+  Returns: one integer per event: inboxes reached; 0 = duplicate (its id was already pushed)
 ]]
-local markerTtl = tonumber(ARGV[3])
-local cap = tonumber(ARGV[4])
-local now = tonumber(ARGV[5])
+local central, cap, expireAt = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local inboxPrefix, notifyPrefix, leasePrefix, deadPrefix = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local FIRST = 8
 
-local function deliver(inbox, channel, dead, sid, json)
-  local length = redis.call('LPUSH', inbox, json)
-  while cap > 0 and length > cap do
-    local oldest = redis.call('RPOP', inbox)
-    redis.call('LPUSH', dead, cjson.encode({reason = 'overflow', at = now, raw = oldest}))
-    redis.call('HINCRBY', KEYS[3], sid, 1)
-    length = length - 1
+-- Lua's unpack() is bounded by the C stack: one call takes at most this many values.
+local CHUNK = 1000
+local function callChunked(command, key, values)
+  local replies = {}
+  for first = 1, #values, CHUNK do
+    local reply = redis.call(command, key, unpack(values, first, math.min(first + CHUNK - 1, #values)))
+    if type(reply) == 'table' then
+      for k = 1, #reply do replies[#replies + 1] = reply[k] end
+    else
+      replies[#replies + 1] = reply
+    end
   end
-  redis.call('PUBLISH', channel, 'event')
+  return replies
 end
 
+-- Ids already pushed in the previous window; the current window is checked by HSETNX below.
+local seen = {}
+if expireAt > 0 then
+  local ids = {}
+  for i = FIRST, #ARGV, 3 do ids[#ids + 1] = ARGV[i] end
+  local found = callChunked('HMGET', KEYS[3], ids)
+  for k = 1, #ids do
+    if found[k] then seen[ids[k]] = true end
+  end
+end
+
+local targets, order = {}, {}
+local function entriesOf(sid)
+  local entries = targets[sid]
+  if not entries then
+    entries = {}
+    targets[sid] = entries
+    order[#order + 1] = sid
+  end
+  return entries
+end
+
+local centralEntries = entriesOf(central)
+local alive = {}
 local results = {}
-for i = 6, #ARGV, 7 do
-  local marker, json, origin = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local fresh = markerTtl == 0 or redis.call('SET', marker, '1', 'NX', 'EX', markerTtl)
+for i = FIRST, #ARGV, 3 do
+  local id, json, origin = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local reached = 0
-  if fresh then
-    deliver(KEYS[1], ARGV[1], KEYS[2], ARGV[2], json)
+  if expireAt == 0 or (not seen[id] and redis.call('HSETNX', KEYS[2], id, '1') == 1) then
+    centralEntries[#centralEntries + 1] = json
     reached = 1
-    if origin ~= '' and origin ~= ARGV[2] and redis.call('EXISTS', ARGV[i + 3]) == 1 then
-      deliver(ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], origin, json)
-      reached = 2
+    if origin ~= '' and origin ~= central then
+      if alive[origin] == nil then
+        alive[origin] = redis.call('EXISTS', leasePrefix .. origin) == 1
+      end
+      if alive[origin] then
+        local entries = entriesOf(origin)
+        entries[#entries + 1] = json
+        reached = 2
+      end
     end
   end
   results[#results + 1] = reached
+end
+if expireAt > 0 then redis.call('PEXPIREAT', KEYS[2], expireAt) end
+
+for _, sid in ipairs(order) do
+  local entries, inbox = targets[sid], inboxPrefix .. sid
+  if #entries > 0 then
+    local lengths = callChunked('LPUSH', inbox, entries)
+    local length = lengths[#lengths]
+    if cap > 0 and length > cap then
+      local time = redis.call('TIME')
+      local at = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+      for _ = 1, length - cap do
+        local oldest = redis.call('RPOP', inbox)
+        redis.call('LPUSH', deadPrefix .. sid, cjson.encode({ reason = 'overflow', at = at, raw = oldest }))
+      end
+      redis.call('HINCRBY', KEYS[1], sid, length - cap)
+    end
+    redis.call('PUBLISH', notifyPrefix .. sid, 'event')
+  end
 end
 return results

@@ -1,6 +1,6 @@
 // Each Lua script against a real redis-server: push, drain, ack, dead-letter, lease, release.
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { mock, test } from "node:test";
 import { ackBatch, drainBatch } from "../../core/drain.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { pushEvent, pushEvents } from "../../core/push.ts";
@@ -59,6 +59,23 @@ test("push: the same id pushed twice is delivered once", async () => {
   assert.equal(await redis.llen(keys.inbox(CENTRAL_SESSION)), 2);
 });
 
+test("push: an id is remembered for at least one dedupe window, and forgotten after two", async (t) => {
+  const window = 60_000;
+  const { config } = setup({ pushDedupeWindow: window });
+  // The last millisecond of a window, in the future so Redis keeps the hashes meanwhile.
+  const endOfWindow = (Math.floor(Date.now() / window) + 2) * window - 1;
+  mock.timers.enable({ apis: ["Date"], now: endOfWindow });
+  t.after(() => mock.timers.reset());
+  const push = () => pushEvent(redis, config, { id: "late", type: "t", source: "s" });
+  assert.equal((await push()).duplicate, false);
+  mock.timers.setTime(endOfWindow + 1);
+  assert.equal((await push()).duplicate, true, "1 ms later, in the next window");
+  mock.timers.setTime(endOfWindow + window);
+  assert.equal((await push()).duplicate, true, "one full window later");
+  mock.timers.setTime(endOfWindow + window + 1);
+  assert.equal((await push()).duplicate, false, "two windows on");
+});
+
 test("push: a batch is validated as a whole before anything is written", async () => {
   const { config, keys } = setup();
   await assert.rejects(
@@ -66,6 +83,18 @@ test("push: a batch is validated as a whole before anything is written", async (
     /invalid event: type/,
   );
   assert.equal(await redis.llen(keys.inbox(CENTRAL_SESSION)), 0);
+});
+
+test("push: a batch larger than one LPUSH call lands whole, in order, in both inboxes", async () => {
+  const { config, keys } = setup();
+  await holdLease(redis, config.prefix, { lease: newLease("pid-77", "satellite"), ttl: 60_000 });
+  const ids = Array.from({ length: 2500 }, (_, n) => `big-${n}`);
+  const results = await pushEvents(redis, config, ids.map((id) => ({ id, type: "t", source: "s", originSession: "pid-77" })));
+  assert.ok(results.every((r) => r.delivered === 2));
+  for (const sid of [CENTRAL_SESSION, "pid-77"]) {
+    const stored = (await redis.lrange(keys.inbox(sid), 0, -1)).map((r) => JSON.parse(r).id);
+    assert.deepEqual(stored.reverse(), ids, `${sid}: oldest at the right, in push order`);
+  }
 });
 
 test("push: past the inbox cap the oldest entries move to dead letters as overflow", async () => {
