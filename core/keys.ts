@@ -64,7 +64,7 @@ function makeKeys(prefix: string): Keys {
     sessions: `${p}gateway:sessions`,
     overflow: `${p}gateway:overflow`,
     lastHeartbeat: `${p}gateway:last-heartbeat`,
-    pushedIds: (window) => `${p}gateway:pushed:${window}`,
+    pushedIds: (window) => `${p}gateway:pushed-ids:${window}`,
     lock: (name) => `${p}gateway:lock:${name}`,
     daemonQueue: `${p}gateway:daemon:queue`,
     daemonState: `${p}gateway:daemon:state`,
