@@ -6,8 +6,9 @@ import { formatBatch, FORMAT_DEFAULTS } from "../core/format.ts";
 import { CENTRAL_SESSION, keysFor } from "../core/keys.ts";
 import { pushEvents } from "../core/push.ts";
 import { connectRedis, ensureConnected } from "../core/redis.ts";
-import { loadConfig, type Config } from "../core/config.ts";
+import type { Config } from "../core/config.ts";
 import { launchRedis } from "../test/harness/redis.ts";
+import { testConfig } from "../test/harness/settings.ts";
 import { nowMs } from "./lib/stats.ts";
 import { ratio, type BenchReport } from "./lib/report.ts";
 
@@ -31,9 +32,8 @@ export async function run(): Promise<BenchReport> {
   const redis = connectRedis(server.url, { kind: "consumer", name: "bench-drain" });
   try {
     await ensureConnected(redis);
-    const base = loadConfig({ AGENT_GATEWAY_HOME: "/nonexistent-agent-gateway-home" });
     // The default cap (10 000) would dead-letter most of a 100 000 backlog as overflow.
-    const config: Config = { ...base, redisUrl: server.url, prefix: "bench", inboxCap: 0 };
+    const config: Config = testConfig(server.url, "bench", { inboxCap: 0 });
     const inbox = keysFor(config.prefix).inbox(CENTRAL_SESSION);
     const types = ["build.done", "deploy.done", "alert", "cron.heartbeat", "mail.received"];
     const fill = async () => {

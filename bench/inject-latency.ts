@@ -3,9 +3,9 @@
 // at a time with pi idle. Baseline in the same run: a Redis PING round trip before each push.
 import { messageText, startPi, waitConnected } from "../test/harness/pi.ts";
 import { launchRedis } from "../test/harness/redis.ts";
+import { testConfig } from "../test/harness/settings.ts";
 import { pushEvent } from "../core/push.ts";
 import { connectRedis, ensureConnected } from "../core/redis.ts";
-import { loadConfig } from "../core/config.ts";
 import { nowMs, percentile } from "./lib/stats.ts";
 import { watchLines } from "./lib/pi-lines.ts";
 import type { BenchReport } from "./lib/report.ts";
@@ -23,8 +23,7 @@ export async function run(): Promise<BenchReport> {
   try {
     await ensureConnected(redis);
     await waitConnected(pi, 60_000);
-    const base = loadConfig({ AGENT_GATEWAY_HOME: "/nonexistent-agent-gateway-home" });
-    const settings = { ...base, prefix: "bench" };
+    const settings = testConfig(server.url, "bench");
     const lines = watchLines(pi.child);
     const isUser = (l: Record<string, unknown>, marker: string) =>
       l.type === "message_start" && (l.message as { role?: string })?.role === "user" && messageText(l.message).includes(marker);

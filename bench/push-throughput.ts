@@ -8,8 +8,8 @@ import { pushEvent, pushEvents, type PushSettings } from "../core/push.ts";
 import { holdLease, newLease } from "../core/sessions.ts";
 import { buildEvent } from "../core/event.ts";
 import { connectRedis, ensureConnected } from "../core/redis.ts";
-import { loadConfig } from "../core/config.ts";
 import { launchRedis } from "../test/harness/redis.ts";
+import { testConfig } from "../test/harness/settings.ts";
 import { median, nowMs } from "./lib/stats.ts";
 import { ratio, type BenchReport } from "./lib/report.ts";
 import { redisBenchmarkRps } from "./lib/redis-benchmark.ts";
@@ -58,9 +58,8 @@ export async function run(): Promise<BenchReport> {
   const redis = connectRedis(server.url, { kind: "producer", name: "bench-push" });
   try {
     await ensureConnected(redis);
-    const base = loadConfig({ AGENT_GATEWAY_HOME: "/nonexistent-agent-gateway-home" });
     // No inbox cap during the bench: the overflow path is not what is measured here.
-    const settings: PushSettings = { prefix: "bench", maxEventBytes: base.maxEventBytes, inboxCap: 0, pushDedupeWindow: base.pushDedupeWindow };
+    const settings: PushSettings = testConfig(server.url, "bench", { inboxCap: 0 });
     const eventBytes = buildEvent(sampleEvent(0)).json.length;
     const fresh = async () => {
       await redis.flushdb();

@@ -7,8 +7,9 @@ import { parseEntry } from "../core/event.ts";
 import { CENTRAL_SESSION, keysFor } from "../core/keys.ts";
 import { pushEvent } from "../core/push.ts";
 import { connectRedis, ensureConnected } from "../core/redis.ts";
-import { loadConfig, type Config } from "../core/config.ts";
+import type { Config } from "../core/config.ts";
 import { launchRedis } from "../test/harness/redis.ts";
+import { testConfig } from "../test/harness/settings.ts";
 import { nowMs } from "./lib/stats.ts";
 import type { BenchReport } from "./lib/report.ts";
 
@@ -75,8 +76,7 @@ async function race(url: string, config: Config, consume: Consumer): Promise<Out
 export async function run(): Promise<BenchReport> {
   const server = await launchRedis();
   try {
-    const base = loadConfig({ AGENT_GATEWAY_HOME: "/nonexistent-agent-gateway-home" });
-    const config = (prefix: string): Config => ({ ...base, redisUrl: server.url, prefix, inboxCap: 0 });
+    const config = (prefix: string): Config => testConfig(server.url, prefix, { inboxCap: 0 });
     const seed = await race(server.url, config("seed"), seedDrain);
     const ours = await race(server.url, config("ours"), ourDrain);
     const row = (name: string, o: Outcome) => ({
