@@ -8,7 +8,8 @@
   Idempotency: pushed ids are remembered in one hash per dedupe window (the current and the
   previous window are checked), so an id is remembered for at least one window and at most two,
   at the cost of one hash field instead of one key with a TTL per event. An id repeated inside
-  the batch is a duplicate too.
+  the batch is a duplicate too. A lone event costs one HEXISTS and one HSETNX; a batch costs two
+  HMGETs and one HSET whatever its size.
 
   KEYS[1]  overflow counter hash (field = session id)
   KEYS[2]  pushed ids of the current window (hash)
@@ -23,10 +24,12 @@
 local central, cap, expireAt = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local inboxPrefix, notifyPrefix, leasePrefix, deadPrefix = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local FIRST = 8
+local count = (#ARGV - FIRST + 1) / 3
 
 -- Lua's unpack() is bounded by the C stack: one call takes at most this many values.
 local CHUNK = 1000
 local function callChunked(command, key, values)
+  if #values <= CHUNK then return redis.call(command, key, unpack(values)) end
   local replies = {}
   for first = 1, #values, CHUNK do
     local reply = redis.call(command, key, unpack(values, first, math.min(first + CHUNK - 1, #values)))
@@ -39,57 +42,65 @@ local function callChunked(command, key, values)
   return replies
 end
 
--- Ids already pushed in the previous window; the current window is checked by HSETNX below.
-local seen = {}
-if expireAt > 0 then
+-- fresh[k]: event k is new (not pushed before, not repeated earlier in this batch).
+local fresh = {}
+if expireAt == 0 then
+  for k = 1, count do fresh[k] = true end
+elseif count == 1 then
+  local id = ARGV[FIRST]
+  fresh[1] = redis.call('HEXISTS', KEYS[3], id) == 0 and redis.call('HSETNX', KEYS[2], id, '1') == 1
+else
   local ids = {}
-  for i = FIRST, #ARGV, 3 do ids[#ids + 1] = ARGV[i] end
-  local found = callChunked('HMGET', KEYS[3], ids)
-  for k = 1, #ids do
-    if found[k] then seen[ids[k]] = true end
+  for k = 1, count do ids[k] = ARGV[FIRST + 3 * (k - 1)] end
+  local previous, current = callChunked('HMGET', KEYS[3], ids), callChunked('HMGET', KEYS[2], ids)
+  local taken, remember = {}, {}
+  for k = 1, count do
+    local id = ids[k]
+    if not previous[k] and not current[k] and not taken[id] then
+      taken[id] = true
+      fresh[k] = true
+      remember[#remember + 1] = id
+      remember[#remember + 1] = '1'
+    end
   end
+  if #remember > 0 then callChunked('HSET', KEYS[2], remember) end
 end
+if expireAt > 0 then redis.call('PEXPIREAT', KEYS[2], expireAt) end
 
-local targets, order = {}, {}
-local function entriesOf(sid)
-  local entries = targets[sid]
-  if not entries then
-    entries = {}
-    targets[sid] = entries
-    order[#order + 1] = sid
-  end
-  return entries
-end
-
-local centralEntries = entriesOf(central)
+local targets, order = { [central] = {} }, { central }
+local centralEntries = targets[central]
 local alive = {}
 local results = {}
-for i = FIRST, #ARGV, 3 do
-  local id, json, origin = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+for k = 1, count do
   local reached = 0
-  if expireAt == 0 or (not seen[id] and redis.call('HSETNX', KEYS[2], id, '1') == 1) then
+  if fresh[k] then
+    local i = FIRST + 3 * (k - 1)
+    local json, origin = ARGV[i + 1], ARGV[i + 2]
     centralEntries[#centralEntries + 1] = json
     reached = 1
     if origin ~= '' and origin ~= central then
       if alive[origin] == nil then
         alive[origin] = redis.call('EXISTS', leasePrefix .. origin) == 1
+        if alive[origin] then
+          targets[origin] = {}
+          order[#order + 1] = origin
+        end
       end
       if alive[origin] then
-        local entries = entriesOf(origin)
+        local entries = targets[origin]
         entries[#entries + 1] = json
         reached = 2
       end
     end
   end
-  results[#results + 1] = reached
+  results[k] = reached
 end
-if expireAt > 0 then redis.call('PEXPIREAT', KEYS[2], expireAt) end
 
 for _, sid in ipairs(order) do
   local entries, inbox = targets[sid], inboxPrefix .. sid
   if #entries > 0 then
-    local lengths = callChunked('LPUSH', inbox, entries)
-    local length = lengths[#lengths]
+    local length = callChunked('LPUSH', inbox, entries)
+    if type(length) == 'table' then length = length[#length] end
     if cap > 0 and length > cap then
       local time = redis.call('TIME')
       local at = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)

@@ -56,25 +56,36 @@ test("push: the same id pushed twice is delivered once", async () => {
     { id: "twin", type: "t", source: "s" },
   ]);
   assert.deepEqual(batch.map((r) => r.delivered), [1, 0]);
-  assert.equal(await redis.llen(keys.inbox(CENTRAL_SESSION)), 2);
+  const again = await pushEvents(redis, config, ["once", "new", "twin"].map((id) => ({ id, type: "t", source: "s" })));
+  assert.deepEqual(again.map((r) => r.duplicate), [true, false, true], "a batch sees ids pushed before it");
+  assert.equal(await redis.llen(keys.inbox(CENTRAL_SESSION)), 3);
 });
 
-test("push: an id is remembered for at least one dedupe window, and forgotten after two", async (t) => {
-  const window = 60_000;
-  const { config } = setup({ pushDedupeWindow: window });
-  // The last millisecond of a window, in the future so Redis keeps the hashes meanwhile.
-  const endOfWindow = (Math.floor(Date.now() / window) + 2) * window - 1;
-  mock.timers.enable({ apis: ["Date"], now: endOfWindow });
-  t.after(() => mock.timers.reset());
-  const push = () => pushEvent(redis, config, { id: "late", type: "t", source: "s" });
-  assert.equal((await push()).duplicate, false);
-  mock.timers.setTime(endOfWindow + 1);
-  assert.equal((await push()).duplicate, true, "1 ms later, in the next window");
-  mock.timers.setTime(endOfWindow + window);
-  assert.equal((await push()).duplicate, true, "one full window later");
-  mock.timers.setTime(endOfWindow + window + 1);
-  assert.equal((await push()).duplicate, false, "two windows on");
-});
+// A lone event and a batch take different dedupe paths in the script (HSETNX vs HMGET + HSET).
+for (const form of ["alone", "in a batch"] as const) {
+  test(`push: an id is remembered for at least one dedupe window, and forgotten after two (${form})`, async (t) => {
+    const window = 60_000;
+    const { config } = setup({ pushDedupeWindow: window });
+    // The last millisecond of a window, in the future so Redis keeps the hashes meanwhile.
+    const endOfWindow = (Math.floor(Date.now() / window) + 2) * window - 1;
+    mock.timers.enable({ apis: ["Date"], now: endOfWindow });
+    t.after(() => mock.timers.reset());
+    let fresh = 0;
+    const push = async () => {
+      const late = { id: "late", type: "t", source: "s" };
+      if (form === "alone") return (await pushEvent(redis, config, late)).duplicate;
+      const [result] = await pushEvents(redis, config, [late, { id: `fresh-${fresh++}`, type: "t", source: "s" }]);
+      return result!.duplicate;
+    };
+    assert.equal(await push(), false);
+    mock.timers.setTime(endOfWindow + 1);
+    assert.equal(await push(), true, "1 ms later, in the next window");
+    mock.timers.setTime(endOfWindow + window);
+    assert.equal(await push(), true, "one full window later");
+    mock.timers.setTime(endOfWindow + window + 1);
+    assert.equal(await push(), false, "two windows on");
+  });
+}
 
 test("push: a batch is validated as a whole before anything is written", async () => {
   const { config, keys } = setup();
