@@ -4,7 +4,7 @@
 // script doing the push script's six writes with nothing else (the ceiling for one script).
 import type { Redis } from "ioredis";
 import { keysFor, CENTRAL_SESSION } from "../core/keys.ts";
-import { pushEvent, pushEvents, type PushSettings } from "../core/push.ts";
+import { pushEvent, pushEvents, pushInBatches, type PushSettings } from "../core/push.ts";
 import { holdLease, newLease } from "../core/sessions.ts";
 import { buildEvent } from "../core/event.ts";
 import { connectRedis, ensureConnected } from "../core/redis.ts";
@@ -71,7 +71,7 @@ export async function run(): Promise<BenchReport> {
     redis.defineCommand("benchBarePush", { numberOfKeys: 0, lua: BARE_SCRIPT });
     const barePush = (redis as unknown as { benchBarePush: BarePush }).benchBarePush.bind(redis);
 
-    const results = { rawLpush: [] as number[], clientLpush: [] as number[], bare: [] as number[], naive: [] as number[], ours: [] as number[], rawPipelined: [] as number[], batch: [] as number[] };
+    const results = { rawLpush: [] as number[], clientLpush: [] as number[], bare: [] as number[], naive: [] as number[], ours: [] as number[], rawPipelined: [] as number[], batch: [] as number[], bulk: [] as number[] };
     let reached = 0;
     for (let round = 0; round < ROUNDS; round++) {
       await fresh();
@@ -117,8 +117,15 @@ export async function run(): Promise<BenchReport> {
           }
         }),
       );
+      await fresh();
+      results.bulk.push(
+        await timed(BATCH_EVENTS, async () => {
+          const inputs = Array.from({ length: BATCH_EVENTS }, (_, i) => sampleEvent(i));
+          for (const r of await pushInBatches(redis, settings, inputs, { batchSize: BATCH_SIZE })) reached += r.delivered;
+        }),
+      );
     }
-    const expectedReached = ROUNDS * (2 * SINGLE_EVENTS + BATCH_EVENTS) * 2;
+    const expectedReached = ROUNDS * (2 * SINGLE_EVENTS + 2 * BATCH_EVENTS) * 2;
     const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)])) as Record<keyof typeof results, number>;
     const rows = [
       { method: "redis-benchmark -t lpush -c 1 (raw, 1 command)", "events/s": Math.round(m.rawLpush), "ours ÷ this": ratio(m.ours, m.rawLpush) },
@@ -126,17 +133,18 @@ export async function run(): Promise<BenchReport> {
       { method: "bare script: the same 6 writes, nothing else", "events/s": Math.round(m.bare), "ours ÷ this": ratio(m.ours, m.bare) },
       { method: "seed push: SMEMBERS + LPUSH/PUBLISH per target", "events/s": Math.round(m.naive), "ours ÷ this": ratio(m.ours, m.naive) },
       { method: "ours: pushEvent (1 script, central + origin)", "events/s": Math.round(m.ours), "ours ÷ this": "1.00×" },
-      { method: "redis-benchmark -t lpush -c 1 -P 16 (raw)", "events/s": Math.round(m.rawPipelined), "ours ÷ this": ratio(m.batch, m.rawPipelined) },
-      { method: `ours: pushEvents, batches of ${BATCH_SIZE}`, "events/s": Math.round(m.batch), "ours ÷ this": "1.00×" },
+      { method: "redis-benchmark -t lpush -c 1 -P 16 (raw)", "events/s": Math.round(m.rawPipelined), "ours ÷ this": ratio(m.bulk, m.rawPipelined) },
+      { method: `ours: pushEvents, batches of ${BATCH_SIZE}, each awaited`, "events/s": Math.round(m.batch), "ours ÷ this": ratio(m.bulk, m.batch) },
+      { method: `ours: pushInBatches, ${BATCH_SIZE} per batch, 2 in flight`, "events/s": Math.round(m.bulk), "ours ÷ this": "1.00×" },
     ];
     return {
       name: "push-throughput",
-      method: `One producer, ${SINGLE_EVENTS} single pushes and ${BATCH_EVENTS} batched events per round, ${ROUNDS} interleaved rounds (medians); every event (${eventBytes} B) reaches central + a live origin inbox; redis-benchmark with -d ${eventBytes}.`,
+      method: `One producer, ${SINGLE_EVENTS} single pushes and 2 × ${BATCH_EVENTS} batched events per round (pushEvents awaited one batch at a time; pushInBatches with two batches in flight on the one connection, as redis-benchmark -P keeps requests in flight), ${ROUNDS} interleaved rounds (medians); every event (${eventBytes} B) reaches central + a live origin inbox; redis-benchmark with -d ${eventBytes}.`,
       rows,
       checks: [
         { target: "pushEvent ≥ 3× the naive seed push", measured: ratio(m.ours, m.naive), pass: m.ours >= 3 * m.naive },
         { target: "pushEvent ≥ 50% of raw LPUSH (-c 1)", measured: `${((100 * m.ours) / m.rawLpush).toFixed(0)}%`, pass: m.ours >= 0.5 * m.rawLpush },
-        { target: "pushEvents ≥ 1/3 of raw LPUSH -P 16", measured: `${((100 * m.batch) / m.rawPipelined).toFixed(0)}%`, pass: m.batch >= m.rawPipelined / 3 },
+        { target: "batch API (pushInBatches) ≥ 1/3 of raw LPUSH -P 16", measured: `${((100 * m.bulk) / m.rawPipelined).toFixed(0)}%`, pass: m.bulk >= m.rawPipelined / 3 },
         { target: "every push reached both inboxes", measured: `${reached}/${expectedReached}`, pass: reached === expectedReached },
       ],
       figures: { rounds: results, medians: m, eventBytes, batchSize: BATCH_SIZE },

@@ -13,12 +13,24 @@ export const sessionIdSchema = z
 export const prioritySchema = z.enum(["low", "normal", "urgent"]);
 export type Priority = z.infer<typeof prioritySchema>;
 
+// A plain object (what JSON.parse makes of `{...}`): not an array, a Date or a Map. Checked by
+// hand because z.record copies the payload key by key, two thirds of an event's validation time
+// on the push and drain paths.
+const payloadSchema = z.custom<Record<string, unknown>>(
+  (value) => {
+    if (typeof value !== "object" || value === null) return false;
+    const proto = Object.getPrototypeOf(value);
+    return proto === Object.prototype || proto === null;
+  },
+  { message: "expected an object" },
+);
+
 /** A stored event, exactly as it travels through Redis. Unknown fields are refused. */
 export const eventSchema = z.strictObject({
   id: name,
   type: name,
   source: name,
-  payload: z.record(z.string(), z.unknown()),
+  payload: payloadSchema,
   ts: z.number().finite().nonnegative(),
   originSession: sessionIdSchema.optional(),
   priority: prioritySchema.optional(),
@@ -30,7 +42,7 @@ export type GatewayEvent = z.infer<typeof eventSchema>;
 export const eventInputSchema = eventSchema.extend({
   id: name.optional(),
   ts: z.number().finite().nonnegative().optional(),
-  payload: z.record(z.string(), z.unknown()).optional(),
+  payload: payloadSchema.optional(),
 });
 export type EventInput = z.input<typeof eventInputSchema>;
 
@@ -38,7 +50,7 @@ export class EventError extends Error {
   override name = "EventError";
 }
 
-/** One line naming each bad field, e.g. `payload: expected record, received string`. */
+/** One line naming each bad field, e.g. `payload: expected an object`. */
 export function describeZodError(error: z.ZodError): string {
   return error.issues
     .map((issue) => `${issue.path.length ? issue.path.join(".") : "(event)"}: ${issue.message}`)

@@ -11,6 +11,7 @@ const pool = Buffer.alloc(RANDOM_DIGITS * 256);
 let poolOffset = pool.length;
 
 let lastTime = -1;
+let lastTimeDigits = "";
 const digits = new Uint8Array(RANDOM_DIGITS);
 
 function encodeTime(ms: number): string {
@@ -42,10 +43,14 @@ function increment(): void {
 }
 
 export function newEventId(now: number = Date.now()): string {
-  if (now === lastTime) increment();
-  else drawRandom();
-  lastTime = now;
-  let random = "";
-  for (let i = 0; i < RANDOM_DIGITS; i++) random += ALPHABET[digits[i]!];
-  return encodeTime(now) + random;
+  if (now === lastTime) {
+    increment();
+  } else {
+    drawRandom();
+    lastTime = now;
+    lastTimeDigits = encodeTime(now);
+  }
+  let id = lastTimeDigits;
+  for (let i = 0; i < RANDOM_DIGITS; i++) id += ALPHABET[digits[i]!];
+  return id;
 }

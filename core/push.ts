@@ -22,18 +22,29 @@ export interface PushResult {
   event: GatewayEvent;
 }
 
+type BuiltEvent = ReturnType<typeof buildEvent>;
+
+function buildAll(settings: PushSettings, inputs: readonly (EventInput | GatewayEvent)[]): BuiltEvent[] {
+  const now = Date.now();
+  return inputs.map((input) => buildEvent(input, settings.maxEventBytes, now));
+}
+
 /** Validates every input first (all or nothing), then pushes the batch atomically. */
 export async function pushEvents(
   redis: Redis,
   settings: PushSettings,
   inputs: readonly (EventInput | GatewayEvent)[],
 ): Promise<PushResult[]> {
-  const now = Date.now();
-  const built = inputs.map((input) => buildEvent(input, settings.maxEventBytes, now));
+  return pushBuilt(redis, settings, buildAll(settings, inputs));
+}
+
+/** One script call: the whole batch lands atomically. */
+async function pushBuilt(redis: Redis, settings: PushSettings, built: readonly BuiltEvent[]): Promise<PushResult[]> {
   if (built.length === 0) return [];
   const keys = keysFor(settings.prefix);
   const window = settings.pushDedupeWindow;
-  const current = window > 0 ? Math.floor(now / window) : 0;
+  // The window of the moment of sending, so an id is remembered a full window from then on.
+  const current = window > 0 ? Math.floor(Date.now() / window) : 0;
   const args: (string | number)[] = [
     CENTRAL_SESSION,
     settings.inboxCap,
@@ -57,6 +68,55 @@ export async function pushEvents(
     duplicate: reached[i] === 0,
     event,
   }));
+}
+
+/** Batches on the wire at once in pushInBatches: Redis runs one while the next is sent. */
+const BATCHES_IN_FLIGHT = 2;
+
+export interface BatchOptions {
+  /** Events per script call (each call is atomic). */
+  batchSize?: number;
+  /** Called with each batch's results, in input order, once Redis has confirmed that batch. */
+  onBatch?: (results: PushResult[]) => void;
+}
+
+/**
+ * Pushes many events in atomic batches with two on the wire at once: while Redis runs batch n,
+ * batch n+1 is validated, encoded and sent. One connection runs them in order, so events land
+ * in the order given. Unlike pushEvents this is not all or nothing: an invalid event fails its
+ * batch, after the batches before it are confirmed (onBatch has seen each). On a lost
+ * connection, batches from the first unconfirmed one on may or may not have landed; pushing
+ * them again is safe (same ids).
+ */
+export async function pushInBatches(
+  redis: Redis,
+  settings: PushSettings,
+  inputs: readonly (EventInput | GatewayEvent)[],
+  { batchSize = 100, onBatch }: BatchOptions = {},
+): Promise<PushResult[]> {
+  const results: PushResult[] = [];
+  const inFlight: Promise<PushResult[]>[] = [];
+  const confirmOldest = async () => {
+    const batch = await inFlight.shift()!;
+    results.push(...batch);
+    onBatch?.(batch);
+  };
+  for (let start = 0; start < inputs.length; start += batchSize) {
+    let built: BuiltEvent[];
+    try {
+      built = buildAll(settings, inputs.slice(start, start + batchSize));
+    } catch (error) {
+      while (inFlight.length > 0) await confirmOldest();
+      throw error;
+    }
+    const batch = pushBuilt(redis, settings, built);
+    // Awaited in turn below; a rejection meanwhile must not count as unhandled.
+    batch.catch(() => {});
+    inFlight.push(batch);
+    if (inFlight.length === BATCHES_IN_FLIGHT) await confirmOldest();
+  }
+  while (inFlight.length > 0) await confirmOldest();
+  return results;
 }
 
 export async function pushEvent(

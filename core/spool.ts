@@ -12,9 +12,9 @@ import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import type { Redis } from "ioredis";
 import { parseEntry, type GatewayEvent } from "./event.ts";
-import { pushEvents, type PushSettings } from "./push.ts";
+import { pushInBatches, type PushSettings } from "./push.ts";
 
-/** Events pushed per round trip while flushing. */
+/** Events per atomic push while flushing (two such batches are in flight at once). */
 const FLUSH_CHUNK = 200;
 /** A lock older than this is stale: the critical sections last microseconds. */
 const STALE_LOCK_MS = 10_000;
@@ -190,17 +190,20 @@ export async function flushSpool(redis: Redis, settings: PushSettings, spool: st
     }
     keepRejected(report.rejectedFile, file, rejected);
     report.rejected.push(...rejected);
-    for (let start = 0; start < valid.length; start += FLUSH_CHUNK) {
-      const chunk = valid.slice(start, start + FLUSH_CHUNK);
-      try {
-        const results = await pushEvents(redis, settings, chunk.map((v) => v.event));
-        for (const result of results) result.duplicate ? report.duplicates++ : report.delivered++;
-      } catch (error) {
-        const unpushed = [...valid.slice(start).map((v) => v.line), ...files.slice(index + 1).flatMap(readLines)];
-        putBack(spool, unpushed);
-        for (const later of files.slice(index)) unlinkSync(later);
-        throw error;
-      }
+    let confirmed = 0;
+    try {
+      await pushInBatches(redis, settings, valid.map((v) => v.event), {
+        batchSize: FLUSH_CHUNK,
+        onBatch: (results) => {
+          confirmed += results.length;
+          for (const result of results) result.duplicate ? report.duplicates++ : report.delivered++;
+        },
+      });
+    } catch (error) {
+      const unpushed = [...valid.slice(confirmed).map((v) => v.line), ...files.slice(index + 1).flatMap(readLines)];
+      putBack(spool, unpushed);
+      for (const later of files.slice(index)) unlinkSync(later);
+      throw error;
     }
     unlinkSync(file);
   }

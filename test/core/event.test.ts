@@ -17,7 +17,10 @@ test("buildEvent fills id (time-sortable), ts and payload", () => {
 
 test("buildEvent names the bad field", () => {
   assert.throws(() => buildEvent({ type: "t" }), /invalid event: source/);
-  assert.throws(() => buildEvent({ type: "t", source: "s", payload: [1] }), /payload/);
+  for (const payload of [[1], "text", null, new Date(0), new Map()]) {
+    assert.throws(() => buildEvent({ type: "t", source: "s", payload }), /payload: expected an object/);
+  }
+  assert.match(buildEvent({ type: "t", source: "s", payload: Object.create(null) }).json, /"payload":\{\}/);
   assert.throws(() => buildEvent({ type: "t", source: "s", priority: "asap" }), /priority/);
   assert.throws(() => buildEvent({ type: "t", source: "s", originSession: "a b" }), /originSession/);
   assert.throws(() => buildEvent({ type: "t", source: "s", colour: "red" }), /colour/);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mock, test } from "node:test";
 import { ackBatch, drainBatch } from "../../core/drain.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
-import { pushEvent, pushEvents } from "../../core/push.ts";
+import { pushEvent, pushEvents, pushInBatches } from "../../core/push.ts";
 import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { holdLease, listSessions, newLease, releaseLease } from "../../core/sessions.ts";
 import { startRedis } from "../harness/redis.ts";
@@ -106,6 +106,37 @@ test("push: a batch larger than one LPUSH call lands whole, in order, in both in
     const stored = (await redis.lrange(keys.inbox(sid), 0, -1)).map((r) => JSON.parse(r).id);
     assert.deepEqual(stored.reverse(), ids, `${sid}: oldest at the right, in push order`);
   }
+});
+
+test("push in batches: events land in the order given, each batch confirmed in turn", async () => {
+  const { config, keys } = setup();
+  await holdLease(redis, config.prefix, { lease: newLease("pid-78", "satellite"), ttl: 60_000 });
+  const ids = Array.from({ length: 250 }, (_, n) => `bulk-${n}`);
+  const confirmed: string[][] = [];
+  const results = await pushInBatches(
+    redis,
+    config,
+    ids.map((id) => ({ id, type: "t", source: "s", originSession: "pid-78" })),
+    { batchSize: 100, onBatch: (batch) => confirmed.push(batch.map((r) => r.id)) },
+  );
+  assert.deepEqual(confirmed.map((batch) => batch.length), [100, 100, 50]);
+  assert.deepEqual(confirmed.flat(), ids);
+  assert.deepEqual(results.map((r) => [r.id, r.delivered]), ids.map((id) => [id, 2]));
+  for (const sid of [CENTRAL_SESSION, "pid-78"]) {
+    const stored = (await redis.lrange(keys.inbox(sid), 0, -1)).map((r) => JSON.parse(r).id);
+    assert.deepEqual(stored.reverse(), ids, `${sid}: oldest at the right, in push order`);
+  }
+});
+
+test("push in batches: an invalid event fails its batch once the batches before it are confirmed", async () => {
+  const { config, keys } = setup();
+  const inputs = Array.from({ length: 350 }, (_, n) => ({ id: `v-${n}`, type: n === 180 ? "" : "t", source: "s" }));
+  let confirmed = 0;
+  const push = pushInBatches(redis, config, inputs, { batchSize: 100, onBatch: (batch) => (confirmed += batch.length) });
+  await assert.rejects(push, /invalid event: type/);
+  assert.equal(confirmed, 100, "onBatch saw the batch before the bad one");
+  const stored = (await redis.lrange(keys.inbox(CENTRAL_SESSION), 0, -1)).map((r) => JSON.parse(r).id);
+  assert.deepEqual(stored.reverse(), inputs.slice(0, 100).map((e) => e.id), "nothing from the bad batch on");
 });
 
 test("push: past the inbox cap the oldest entries move to dead letters as overflow", async () => {
