@@ -184,7 +184,7 @@ export class Delivery {
     else this.o.injector.send(prompt, urgent ? "steer" : "followUp");
     this.outstanding = flight;
     this.watchWhileBusy();
-    this.o.log.info("injected", { events: flight.batch.entries.length, idle: this.o.injector.isIdle(), urgent });
+    this.o.log.info("injected", { ids: flight.batch.entries.map((e) => e.event.id), idle: this.o.injector.isIdle(), urgent });
   }
 
   private async acknowledge(flight: InFlight): Promise<void> {
