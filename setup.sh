@@ -221,6 +221,8 @@ install_dependencies() {
 redis_url() {
   if [ -n "$REDIS_FLAG" ]; then printf '%s' "$REDIS_FLAG"; else tool config-get redisUrl; fi
 }
+# The URL with any password replaced by ***, for messages and the manifest.
+masked_url() { printf '%s' "$1" | sed -E 's#//([^:@/]*):[^@/]*@#//\1:***@#'; }
 is_local_url() { [[ "$1" =~ ^redis://([^@/]*@)?(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?(/.*)?$ ]]; }
 
 install_redis_package() {
@@ -257,7 +259,7 @@ ensure_redis() {
   local url
   url="$(redis_url)"
   if tool redis-ping "$url" >/dev/null 2>&1; then
-    done_ok "Redis reachable at $(printf '%s' "$url" | sed -E 's#//([^:@/]*):[^@/]*@#//\1:***@#')"
+    done_ok "Redis reachable at $(masked_url "$url")"
   else
     is_local_url "$url" || die "Redis at $url is unreachable: check the URL (--redis-url) and that the server runs" 1
     has redis-server || install_redis_package
@@ -269,6 +271,10 @@ ensure_redis() {
       sleep 1
     done
     did "started Redis at $url"
+    # --uninstall leaves it running (it may hold other data) and says so; a package setup
+    # installed is removed instead.
+    in_manifest package redis-server || in_manifest package redis ||
+      manifest_put redis-started "$(masked_url "$url")"
   fi
   # Loopback binding and AOF: only on a Redis setup installed; doctor reports on any other.
   if in_manifest package redis-server || in_manifest package redis; then
@@ -282,12 +288,18 @@ ensure_redis() {
 # ---------------------------------------------------------------- files setup owns
 
 # Sets one key of <home>/config.json, recording it so --uninstall can take it out again.
+# Records a config.json write (created / changed / unchanged) in the manifest and reports it.
+config_written() {
+  local result="$1" file="$2" key="$3" unchanged="$4" changed="$5"
+  [ "$result" = created ] && manifest_put json-created "$file"
+  manifest_put json-key "$file" "$key"
+  if [ "$result" = unchanged ]; then done_ok "$unchanged"; else did "$changed"; fi
+}
+
 set_config() {
   local key="$1" value="$2" file="$GW_HOME/config.json" result
   result="$(tool json-set "$file" "$key" "$value")"
-  [ "$result" = created ] && manifest_put json-created "$file"
-  manifest_put json-key "$file" "$key"
-  if [ "$result" = unchanged ]; then done_ok "config.json $key = $value"; else did "config.json $key = $value"; fi
+  config_written "$result" "$file" "$key" "config.json $key = $value" "config.json $key = $value"
 }
 
 register_extension() {
@@ -490,9 +502,7 @@ ask() {
 set_secret() {
   local key="$1" value="$2" file="$GW_HOME/config.json" result
   result="$(printf '%s' "$value" | tool json-set-secret "$file" "$key")"
-  [ "$result" = created ] && manifest_put json-created "$file"
-  manifest_put json-key "$file" "$key"
-  if [ "$result" = unchanged ]; then done_ok "config.json $key (secret, not shown; file user-only)"; else did "config.json $key stored (secret, not shown; file mode 0600)"; fi
+  config_written "$result" "$file" "$key" "config.json $key (secret, not shown; file user-only)" "config.json $key stored (secret, not shown; file mode 0600)"
 }
 
 configure_telegram() {
@@ -652,6 +662,9 @@ uninstall_entry() {
       if [ "$detail" = apt ]; then as_root apt-get remove -y -qq "$path" >/dev/null || warn "could not remove $path: apt-get remove -y $path"
       else brew services stop "$path" >/dev/null 2>&1 || true; brew uninstall "$path" >/dev/null || warn "could not remove $path: brew uninstall $path"; fi
       say "  removed   package $path (its data directory is kept)"
+      ;;
+    redis-started)
+      say "  left      Redis running at $path (setup started it; it may hold other data): redis-cli shutdown stops it"
       ;;
     dir)
       if rmdir "$path" 2>/dev/null; then say "  removed   $path"; elif [ -d "$path" ]; then say "  kept      $path (not empty)"; fi
