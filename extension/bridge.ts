@@ -127,12 +127,14 @@ export class Bridge {
     if (this.link.state() !== "connected") return base;
     const keys = keysFor(this.config.prefix);
     const sid = this.identity.session;
-    const [inflight, dead, last] = await Promise.all([
+    // Read fresh: the status line's backlog is only refreshed when delivery moves (not while paused).
+    const [backlog, inflight, dead, last] = await Promise.all([
+      this.inboxLength(),
       this.link.commands.llen(keys.inflight(sid)),
       this.link.commands.llen(keys.dead(sid)),
       this.link.commands.get(keys.lastHeartbeat),
     ]);
-    return { ...base, inflight, dead, lastHeartbeat: last ? Number(last) : base.lastHeartbeat };
+    return { ...base, backlog, inflight, dead, lastHeartbeat: last ? Number(last) : base.lastHeartbeat };
   }
 
   /** The newest dead letters of this session, newest first. */
@@ -246,13 +248,16 @@ export class Bridge {
     }
   }
 
+  /** Events waiting in this session's inboxes. */
+  private async inboxLength(): Promise<number> {
+    const keys = keysFor(this.config.prefix);
+    const lengths = await Promise.all(inboxesOf(this.identity.session).map((sid) => this.link.commands.llen(keys.inbox(sid))));
+    return lengths.reduce((a, b) => a + b, 0);
+  }
+
   private async refreshBacklog(): Promise<void> {
     try {
-      if (this.link.state() === "connected") {
-        const keys = keysFor(this.config.prefix);
-        const lengths = await Promise.all(inboxesOf(this.identity.session).map((sid) => this.link.commands.llen(keys.inbox(sid))));
-        this.backlog = lengths.reduce((a, b) => a + b, 0);
-      }
+      if (this.link.state() === "connected") this.backlog = await this.inboxLength();
     } catch (error) {
       this.log.debug("backlog unknown", { error });
     }

@@ -1,0 +1,101 @@
+// What a user drives from inside pi, against a real pi: the /gateway command (pause, status,
+// resume, dead letters), the gateway_push tool called by the agent, and /new (the extension
+// starts again and keeps delivering).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
+import { pushEvent } from "../../core/push.ts";
+import { connectRedis, ensureConnected } from "../../core/redis.ts";
+import { messageText, pollUntil, startPi, waitConnected, waitUserMessage, type RpcPi } from "../harness/pi.ts";
+import { startRedis } from "../harness/redis.ts";
+import { testConfig } from "../harness/settings.ts";
+
+const server = await startRedis();
+const producer = connectRedis(server.url, { kind: "consumer" });
+await ensureConnected(producer);
+test.after(() => producer.disconnect());
+
+const quiet = { sweepInterval: "10m" };
+
+/** Runs a /gateway subcommand and resolves with the notification it shows. */
+async function gateway(pi: RpcPi, args: string, expect: RegExp): Promise<string> {
+  const before = pi.notifications().length;
+  await pi.prompt(`/gateway ${args}`);
+  const line = await pi.waitFor(`/gateway ${args} to answer ${expect}`, (l) => {
+    if (l.type !== "extension_ui_request" || l.method !== "notify") return false;
+    return pi.notifications().length > before && expect.test(String(l.message));
+  });
+  return String(line.message);
+}
+
+function assistantTexts(pi: RpcPi): string[] {
+  return pi.lines
+    .filter((l) => l.type === "message_end" && (l.message as { role?: string })?.role === "assistant")
+    .map((l) => messageText(l.message));
+}
+
+test("/gateway pause keeps events in Redis, status shows them, resume delivers them; dead lists dead letters", async () => {
+  const prefix = server.prefix();
+  const config = testConfig(server.url, prefix);
+  const keys = keysFor(prefix);
+  const pi = await startPi({ redisUrl: server.url, prefix, role: "central", config: quiet });
+  try {
+    await waitConnected(pi);
+    await gateway(pi, "pause", /delivery paused/);
+    await pushEvent(producer, config, { type: "job.while-paused", source: "sh" });
+    const status = await gateway(pi, "status", /backlog/);
+    assert.match(status, /backlog 1 · in flight 0 .* · PAUSED/);
+    assert.equal(pi.userMessages().filter((m) => m.includes("job.while-paused")).length, 0, "nothing injected while paused");
+
+    await gateway(pi, "resume", /delivery resumed/);
+    await waitUserMessage(pi, "## job.while-paused");
+
+    await producer.lpush(keys.inbox(CENTRAL_SESSION), "{not json");
+    await producer.publish(keys.notify(CENTRAL_SESSION), "event");
+    await pollUntil("the bad entry to be dead-lettered", async () => (await producer.llen(keys.dead(CENTRAL_SESSION))) === 1);
+    assert.match(await gateway(pi, "dead", /not JSON|no dead letters/), /not JSON: .*\{not json/);
+    assert.match(await gateway(pi, "sideways", /usage/), /usage: \/gateway \[status \| drain \| pause \| resume \| dead \[N\]\]/);
+  } finally {
+    await pi.kill();
+  }
+});
+
+test("the agent's gateway_push tool pushes an event that reaches the central session", async () => {
+  const prefix = server.prefix();
+  const pi = await startPi({ redisUrl: server.url, prefix, role: "central", config: quiet });
+  try {
+    await waitConnected(pi);
+    await pi.prompt("[push:note.for-later]");
+    const event = await waitUserMessage(pi, "## note.for-later");
+    assert.match(messageText(event.message), /the agent/, "the tool's payload rides along");
+    assert.ok(
+      assistantTexts(pi).some((t) => /^tool: pushed note\.for-later as [0-9A-Z]{26} to 1 inbox$/.test(t)),
+      `the tool reported the push: ${JSON.stringify(assistantTexts(pi))}`,
+    );
+  } finally {
+    await pi.kill();
+  }
+});
+
+test("/new: the extension starts again in the new session and keeps delivering, each event once", async () => {
+  const prefix = server.prefix();
+  const config = testConfig(server.url, prefix);
+  const pi = await startPi({ redisUrl: server.url, prefix, role: "central", config: quiet });
+  try {
+    await waitConnected(pi);
+    await pushEvent(producer, config, { type: "job.before-new", source: "sh" });
+    await waitUserMessage(pi, "## job.before-new");
+    const statusesBefore = pi.statuses().length;
+    await pi.send({ type: "new_session" });
+    await pi.waitFor("the status line again after /new", (l) =>
+      l.type === "extension_ui_request" && l.method === "setStatus" && pi.statuses().length > statusesBefore && /connected/.test(String(l.statusText)),
+    );
+    await pushEvent(producer, config, { type: "job.after-new", source: "sh" });
+    await waitUserMessage(pi, "## job.after-new");
+    const texts = pi.userMessages();
+    assert.equal(texts.filter((m) => m.includes("## job.before-new")).length, 1);
+    assert.equal(texts.filter((m) => m.includes("## job.after-new")).length, 1);
+  } finally {
+    await pi.kill();
+  }
+});
