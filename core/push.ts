@@ -98,7 +98,7 @@ export async function pushInBatches(
   const inFlight: Promise<PushResult[]>[] = [];
   const confirmOldest = async () => {
     const batch = await inFlight.shift()!;
-    results.push(...batch);
+    for (const result of batch) results.push(result); // no spread: a batch may pass the argument limit
     onBatch?.(batch);
   };
   for (let start = 0; start < inputs.length; start += batchSize) {

@@ -46,7 +46,7 @@ function define(redis: Redis): void {
 }
 
 type ScriptArg = string | number | Buffer;
-type ScriptCaller = (numKeys: number, ...args: ScriptArg[]) => Promise<unknown>;
+type ScriptCaller = (numKeys: number, keys: readonly string[], args: readonly ScriptArg[]) => Promise<unknown>;
 
 /**
  * Runs one gateway script (EVALSHA, falling back to EVAL once per server). With `asBuffers`,
@@ -62,5 +62,6 @@ export function runScript(
 ): Promise<unknown> {
   define(redis);
   const call = (redis as unknown as Record<string, ScriptCaller>)[commandName(name) + (asBuffers ? "Buffer" : "")]!;
-  return call.call(redis, keys.length, ...keys, ...args);
+  // Arrays, not spread: ioredis flattens them, and a spread of 100 000s of arguments overflows the stack.
+  return call.call(redis, keys.length, keys, args);
 }

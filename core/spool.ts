@@ -189,7 +189,7 @@ export async function flushSpool(redis: Redis, settings: PushSettings, spool: st
       else rejected.push({ line, reason: parsed.reason });
     }
     keepRejected(report.rejectedFile, file, rejected);
-    report.rejected.push(...rejected);
+    report.rejected = report.rejected.concat(rejected); // no spread: there may be 100 000s
     let confirmed = 0;
     try {
       await pushInBatches(redis, settings, valid.map((v) => v.event), {

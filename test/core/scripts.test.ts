@@ -108,6 +108,14 @@ test("push: a batch larger than one LPUSH call lands whole, in order, in both in
   }
 });
 
+test("push: a batch of 150 000 events lands whole (no argument list too long for the stack)", async () => {
+  const { config, keys } = setup({ inboxCap: 0 });
+  const results = await pushEvents(redis, config, Array.from({ length: 150_000 }, () => ({ type: "t", source: "s" })));
+  assert.equal(results.filter((r) => r.delivered === 1).length, 150_000);
+  assert.equal(await redis.llen(keys.inbox(CENTRAL_SESSION)), 150_000);
+  await redis.del(keys.inbox(CENTRAL_SESSION));
+});
+
 test("push in batches: events land in the order given, each batch confirmed in turn", async () => {
   const { config, keys } = setup();
   await holdLease(redis, config.prefix, { lease: newLease("pid-78", "satellite"), ttl: 60_000 });
