@@ -5,15 +5,12 @@ import { test } from "node:test";
 import { drainBatch } from "../../core/drain.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { pushEvents } from "../../core/push.ts";
-import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { cliHome } from "../harness/cli.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
 
 const server = await startRedis();
-const redis = connectRedis(server.url, { kind: "consumer" });
-await ensureConnected(redis);
-test.after(() => redis.disconnect());
+const redis = await server.consumer();
 
 /** Two overflowed events (o1, o2) and one malformed entry, all in the central dead letters. */
 async function deadLetters() {

@@ -10,14 +10,11 @@ import type { Redis } from "ioredis";
 import { ackBatch, drainBatch } from "../../core/drain.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { pushEvents } from "../../core/push.ts";
-import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
 
 const server = await startRedis();
-const redis = connectRedis(server.url, { kind: "consumer" });
-await ensureConnected(redis);
-test.after(() => redis.disconnect());
+const redis = await server.consumer();
 
 const PRODUCERS = 4;
 const PER_PRODUCER = 5000;

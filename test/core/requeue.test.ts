@@ -6,14 +6,11 @@ import { listDead, requeueDead } from "../../core/dead.ts";
 import { drainBatch } from "../../core/drain.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { pushEvents } from "../../core/push.ts";
-import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
 
 const server = await startRedis();
-const redis = connectRedis(server.url, { kind: "consumer" });
-await ensureConnected(redis);
-test.after(() => redis.disconnect());
+const redis = await server.consumer();
 
 test("requeue: overflowed events go back to the inbox oldest first, wake the session, and drain again", async () => {
   const config = testConfig(server.url, server.prefix(), { inboxCap: 2 });

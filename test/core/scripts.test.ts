@@ -4,15 +4,12 @@ import { mock, test } from "node:test";
 import { ackBatch, drainBatch } from "../../core/drain.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { pushEvent, pushEvents, pushInBatches } from "../../core/push.ts";
-import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { holdLease, listSessions, newLease, releaseLease } from "../../core/sessions.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
 
 const server = await startRedis();
-const redis = connectRedis(server.url, { kind: "consumer" });
-await ensureConnected(redis);
-test.after(() => redis.disconnect());
+const redis = await server.consumer();
 
 function setup(overrides = {}) {
   const config = testConfig(server.url, server.prefix(), overrides);

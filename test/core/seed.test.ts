@@ -6,14 +6,11 @@ import { execFileSync } from "node:child_process";
 import { test } from "node:test";
 import { ackBatch, drainBatch } from "../../core/drain.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
-import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
 
 const server = await startRedis();
-const redis = connectRedis(server.url, { kind: "consumer" });
-await ensureConnected(redis);
-test.after(() => redis.disconnect());
+const redis = await server.consumer();
 
 const cli = (...args: string[]) => execFileSync("redis-cli", ["-p", String(server.port), ...args], { encoding: "utf8" });
 const SEED_EVENT = '{"id":"test","type":"test","source":"manual","payload":{},"ts":0}';

@@ -2,19 +2,16 @@
 // the user's settings path): SIGKILL mid-queue and restart, two daemons at once, SIGTERM,
 // config errors. Real redis-server, real WebSocket clients.
 import assert from "node:assert/strict";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { pushEvent } from "../../core/push.ts";
-import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { daemonHome, spawnDaemon, until, WsClient } from "../harness/daemon.ts";
 import { startRedis } from "../harness/redis.ts";
 
 const server = await startRedis();
-const redis = connectRedis(server.url, { kind: "consumer" });
-await ensureConnected(redis);
-after(() => redis.disconnect());
+const redis = await server.consumer();
 
 test("SIGKILLed mid-queue and restarted: the session resumes, no Redis event is lost, a queued message is answered once", async () => {
   const prefix = server.prefix();

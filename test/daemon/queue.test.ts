@@ -8,7 +8,6 @@ import { readState } from "../../core/inspect.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { createLogger } from "../../core/log.ts";
 import { pushEvent } from "../../core/push.ts";
-import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import type { Channel, ChannelSink, ReplyTo } from "../../daemon/channel.ts";
 import { startDaemon, type Daemon } from "../../daemon/main.ts";
 import { renderStatus } from "../../scripts/commands/status.ts";
@@ -16,9 +15,7 @@ import { daemonHome, until, WsClient } from "../harness/daemon.ts";
 import { startRedis } from "../harness/redis.ts";
 
 const server = await startRedis();
-const redis = connectRedis(server.url, { kind: "consumer" });
-await ensureConnected(redis);
-after(() => redis.disconnect());
+const redis = await server.consumer();
 
 /** A channel that records what the router sends it. */
 class RecordingChannel implements Channel {

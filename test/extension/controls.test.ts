@@ -5,15 +5,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { pushEvent } from "../../core/push.ts";
-import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { messageText, pollUntil, startPi, waitConnected, waitUserMessage, type RpcPi } from "../harness/pi.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
 
 const server = await startRedis();
-const producer = connectRedis(server.url, { kind: "consumer" });
-await ensureConnected(producer);
-test.after(() => producer.disconnect());
+const producer = await server.consumer();
 
 const quiet = { sweepInterval: "10m" };
 

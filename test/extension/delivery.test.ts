@@ -4,15 +4,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { pushEvent } from "../../core/push.ts";
-import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { fixture, pollUntil, startPi, waitConnected, waitUserMessage, type RpcLine } from "../harness/pi.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
 
 const server = await startRedis();
-const producer = connectRedis(server.url, { kind: "consumer" });
-await ensureConnected(producer);
-test.after(() => producer.disconnect());
+const producer = await server.consumer();
 
 // A long sweep: every delivery below must come from a real wake-up, not the safety sweep.
 const QUIET = { sweepInterval: "10m" };

@@ -7,15 +7,12 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { keysFor } from "../../core/keys.ts";
 import { pushEvent } from "../../core/push.ts";
-import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { pollUntil, startPi, tempDir, waitConnected, waitUserMessage } from "../harness/pi.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
 
 const server = await startRedis();
-const producer = connectRedis(server.url, { kind: "consumer" });
-await ensureConnected(producer);
-test.after(() => producer.disconnect());
+const producer = await server.consumer();
 
 test("central gets heartbeats, a satellite does not; an event with the satellite's origin reaches both", async () => {
   const prefix = server.prefix();

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { after } from "node:test";
 import { Redis } from "ioredis";
+import { connectRedis, ensureConnected } from "../../core/redis.ts";
 
 const INSTALL_HINT =
   "redis-server is not installed: run `apt-get install -y redis-server` (Debian/Ubuntu) or `brew install redis` (macOS), then run the tests again";
@@ -50,6 +51,8 @@ export interface TestRedis {
   prefix(): string;
   /** A plain client for assertions (closed with the server). */
   client(): Redis;
+  /** A connected client made as the gateway makes its consumers (connectRedis); closed with the server. */
+  consumer(): Promise<Redis>;
   /** SIGKILL, like a crash. With AOF, data written so far survives. */
   kill(): Promise<void>;
   /** Starts the server again on the same port and directory. */
@@ -115,6 +118,12 @@ export async function launchRedis(options: StartOptions = {}): Promise<TestRedis
       const c = new Redis(port, "127.0.0.1", { lazyConnect: false, maxRetriesPerRequest: 1 });
       c.on("error", () => {});
       clients.push(c);
+      return c;
+    },
+    consumer: async () => {
+      const c = connectRedis(`redis://127.0.0.1:${port}`, { kind: "consumer" });
+      clients.push(c);
+      await ensureConnected(c);
       return c;
     },
     kill,

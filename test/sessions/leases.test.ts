@@ -6,16 +6,13 @@ import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { pushEvent } from "../../core/push.ts";
-import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { holdLease, listSessions, newLease } from "../../core/sessions.ts";
 import { cliHome } from "../harness/cli.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
 
 const server = await startRedis();
-const redis = connectRedis(server.url, { kind: "consumer" });
-await ensureConnected(redis);
-test.after(() => redis.disconnect());
+const redis = await server.consumer();
 
 const ids = async (key: string) => (await redis.lrange(key, 0, -1)).map((raw) => JSON.parse(raw).id as string);
 

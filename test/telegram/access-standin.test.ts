@@ -3,7 +3,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createLogger } from "../../core/log.ts";
-import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { TelegramChannel } from "../../daemon/channels/telegram/channel.ts";
 import { main } from "../../scripts/cli.ts";
 import { startRedis } from "../harness/redis.ts";
@@ -12,9 +11,7 @@ import { startTelegramStandin } from "../harness/telegram-standin.ts";
 import { recordingSink } from "../harness/telegram-sink.ts";
 
 const server = await startRedis();
-const redis = connectRedis(server.url, { kind: "consumer" });
-await ensureConnected(redis);
-test.after(() => redis.disconnect());
+const redis = await server.consumer();
 
 const ALLOWED = 111;
 const STRANGER = 222;

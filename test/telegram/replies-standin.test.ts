@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createLogger } from "../../core/log.ts";
-import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { TelegramChannel } from "../../daemon/channels/telegram/channel.ts";
 import { markdownToTelegramHtml } from "../../daemon/channels/telegram/markdown.ts";
 import { splitMarkdown } from "../../daemon/channels/telegram/split.ts";
@@ -14,9 +13,7 @@ import { MESSAGE_LIMIT, parseTelegramHtml, startTelegramStandin } from "../harne
 import { recordingSink } from "../harness/telegram-sink.ts";
 
 const server = await startRedis();
-const redis = connectRedis(server.url, { kind: "consumer" });
-await ensureConnected(redis);
-test.after(() => redis.disconnect());
+const redis = await server.consumer();
 
 const CHAT = 42;
 

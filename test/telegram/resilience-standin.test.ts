@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { keysFor } from "../../core/keys.ts";
 import { createLogger } from "../../core/log.ts";
-import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { TelegramChannel } from "../../daemon/channels/telegram/channel.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
@@ -14,9 +13,7 @@ import { startTelegramStandin, type TelegramStandin } from "../harness/telegram-
 import { recordingSink } from "../harness/telegram-sink.ts";
 
 const server = await startRedis();
-const redis = connectRedis(server.url, { kind: "consumer" });
-await ensureConnected(redis);
-test.after(() => redis.disconnect());
+const redis = await server.consumer();
 
 const CHAT = 7;
 

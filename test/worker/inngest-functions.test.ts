@@ -6,7 +6,6 @@ import { test } from "node:test";
 import { InngestTestEngine, mockCtx } from "@inngest/test";
 import { Inngest } from "inngest";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
-import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { holdLease, newLease } from "../../core/sessions.ts";
 import { gatewayFunctions } from "../../worker/inngest/functions.ts";
 import { gatewayNotify } from "../../worker/notify.ts";
@@ -14,9 +13,7 @@ import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
 
 const server = await startRedis();
-const redis = connectRedis(server.url, { kind: "consumer" });
-await ensureConnected(redis);
-test.after(() => redis.disconnect());
+const redis = await server.consumer();
 
 function setup() {
   const config = testConfig(server.url, server.prefix());

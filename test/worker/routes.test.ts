@@ -6,15 +6,12 @@ import { test } from "node:test";
 import type { Config } from "../../core/config.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { createLogger } from "../../core/log.ts";
-import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { createApp } from "../../worker/app.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
 
 const server = await startRedis();
-const redis = connectRedis(server.url, { kind: "consumer" });
-await ensureConnected(redis);
-test.after(() => redis.disconnect());
+const redis = await server.consumer();
 
 const TOKEN = "test-token-0123456789";
 const SECRET = "hook-secret";
