@@ -48,6 +48,11 @@ export async function listDead(redis: Redis, prefix: string, session: string): P
   return stored.reverse().map(decode);
 }
 
+/** The newest `count` dead letters of one session, newest first. */
+export async function newestDead(redis: Redis, prefix: string, session: string, count: number): Promise<DeadLetter[]> {
+  return (await redis.lrange(keysFor(prefix).dead(session), 0, count - 1)).map(decode);
+}
+
 /**
  * Splits dead letters into those that can go back (a valid event) and those that would only
  * fail validation again, with the reason.

@@ -5,6 +5,7 @@
 import type { ExtensionAPI, ExtensionContext } from "@mariozechner/pi-coding-agent";
 import { watchdogThreshold, type Config } from "../core/config.ts";
 import { maskUrl } from "../core/redis.ts";
+import { newestDead, type DeadLetter } from "../core/dead.ts";
 import type { Batch } from "../core/drain.ts";
 import { formatBatch } from "../core/format.ts";
 import { inboxesOf, keysFor } from "../core/keys.ts";
@@ -138,15 +139,8 @@ export class Bridge {
   }
 
   /** The newest dead letters of this session, newest first. */
-  async deadLetters(count: number): Promise<{ reason: string; at?: number; raw: string }[]> {
-    const raws = await this.link.commands.lrange(keysFor(this.config.prefix).dead(this.identity.session), 0, count - 1);
-    return raws.map((raw) => {
-      try {
-        return JSON.parse(raw) as { reason: string; at?: number; raw: string };
-      } catch {
-        return { reason: "(unreadable dead letter)", raw };
-      }
-    });
+  deadLetters(count: number): Promise<DeadLetter[]> {
+    return newestDead(this.link.commands, this.config.prefix, this.identity.session, count);
   }
 
   async stop(): Promise<void> {
