@@ -2,7 +2,7 @@
 // restart keeps the inboxes (AOF or RDB).
 import type { Redis } from "ioredis";
 import { readPersistence } from "../../core/inspect.ts";
-import { connectRedis, ensureConnected } from "../../core/redis.ts";
+import { connectRedis, ensureConnected, RedisUnreachableError } from "../../core/redis.ts";
 import { safeUrl } from "../cli-kit.ts";
 import { isLoopbackBind } from "../setup/redis.ts";
 import { result, type Check, type CheckResult } from "./check.ts";
@@ -35,7 +35,9 @@ export const redisChecks: Check = async ({ config }) => {
     await redis.ping();
   } catch (error) {
     redis.disconnect();
-    return [result("redis", "fail", (error as Error).message.includes("unreachable") ? (error as Error).message : `${safeUrl(config.redisUrl)} is unreachable: ${(error as Error).message}`, START_HINT)];
+    // ensureConnected's RedisUnreachableError already names the URL.
+    const message = error instanceof RedisUnreachableError ? error.message : `${safeUrl(config.redisUrl)} is unreachable: ${(error as Error).message}`;
+    return [result("redis", "fail", message, START_HINT)];
   }
   try {
     const reachable = result("redis", "ok", `reachable at ${safeUrl(config.redisUrl)}`);
