@@ -287,7 +287,6 @@ ensure_redis() {
 
 # ---------------------------------------------------------------- files setup owns
 
-# Sets one key of <home>/config.json, recording it so --uninstall can take it out again.
 # Records a config.json write (created / changed / unchanged) in the manifest and reports it.
 config_written() {
   local result="$1" file="$2" key="$3" unchanged="$4" changed="$5"
@@ -296,6 +295,7 @@ config_written() {
   if [ "$result" = unchanged ]; then done_ok "$unchanged"; else did "$changed"; fi
 }
 
+# Sets one key of <home>/config.json, recording it so --uninstall can take it out again.
 set_config() {
   local key="$1" value="$2" file="$GW_HOME/config.json" result
   result="$(tool json-set "$file" "$key" "$value")"
