@@ -92,10 +92,14 @@ for (const mode of ["refused", "frozen"] as const) {
     assert.ok(Array.isArray(await consumer.ping().then(() => [])));
     await push(20, "after");
     assert.equal(countSpooled(config.paths.spool), 0, "the spool was flushed by the next push");
-    // Delivered (appended) before acknowledged: wait for both.
+    // Delivered (appended) before acknowledged: wait for both, and for the inbox to empty. Distinct
+    // ids: a duplicate (a batch redelivered after the outage) must not stand in for a missing one.
     await until(
       "every event to reach the consumer process and be acknowledged",
-      async () => readDelivered(deliveredFile).length >= sent.length && (await consumer.llen(keys.inflight(CENTRAL_SESSION))) === 0,
+      async () => {
+        const [inbox, inflight] = await Promise.all([consumer.llen(keys.inbox(CENTRAL_SESSION)), consumer.llen(keys.inflight(CENTRAL_SESSION))]);
+        return inbox === 0 && inflight === 0 && new Set(readDelivered(deliveredFile)).size >= sent.length;
+      },
       60_000,
     );
     await consumerProcess.kill();
