@@ -11,19 +11,22 @@ export async function ping(url: string): Promise<string | undefined> {
   }
 }
 
-/** Turns AOF on and binds to loopback; returns what it changed. */
+/** Binds to loopback and turns AOF on; returns what it changed. */
 export async function harden(url: string): Promise<string[]> {
   return withProducer(url, "agent-gateway-setup", async (redis) => {
     const changed: string[] = [];
-    const [, aof] = (await redis.config("GET", "appendonly")) as string[];
-    if (aof !== "yes") {
-      await redis.config("SET", "appendonly", "yes");
-      changed.push("appendonly yes");
-    }
+    // Bind first: turning AOF on forks a rewrite child that holds the listening socket until it
+    // closes it, and a rebind in that moment fails — Redis 7.0 then cannot restore the old
+    // listener and exits (seen on a loaded machine).
     const [, bind] = (await redis.config("GET", "bind")) as string[];
     if (!isLoopbackBind(bind ?? "")) {
       await redis.config("SET", "bind", "127.0.0.1 -::1");
       changed.push("bind 127.0.0.1 -::1");
+    }
+    const [, aof] = (await redis.config("GET", "appendonly")) as string[];
+    if (aof !== "yes") {
+      await redis.config("SET", "appendonly", "yes");
+      changed.push("appendonly yes");
     }
     if (changed.length) await redis.config("REWRITE");
     return changed;
