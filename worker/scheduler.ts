@@ -15,7 +15,8 @@ import type { HeartbeatSchedule } from "./schedule.ts";
 export interface LocalScheduler {
   readonly workerId: string;
   nextRun(): Date | null;
-  stop(): void;
+  /** Stops firing; resolves once a heartbeat already under way has been pushed and recorded. */
+  stop(): Promise<void>;
 }
 
 const MISSED_COUNT_CAP = 10_000;
@@ -60,11 +61,18 @@ export function startLocalScheduler(schedule: HeartbeatSchedule, { redis, settin
   }
 
   const report = (what: string) => (error: unknown) => log.warn(`heartbeat ${what} failed: ${(error as Error).message}`);
-  const runCatchUp = () => void catchUp().catch(report("catch-up"));
+  // What is under way when stop() is called, so the caller can close Redis after it, not during.
+  const underWay = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>) => {
+    underWay.add(work);
+    void work.finally(() => underWay.delete(work));
+    return work;
+  };
+  const runCatchUp = () => void track(catchUp().catch(report("catch-up")));
 
   const ticker = new Cron(schedule.pattern, { timezone: schedule.timezone, protect: true }, async () => {
     const slot = job.previousRuns(1, new Date())[0];
-    if (slot) await fire(slot.getTime()).catch(report(`slot ${slot.toISOString()}`));
+    if (slot) await track(fire(slot.getTime()).catch(report(`slot ${slot.toISOString()}`)));
   });
   redis.on("ready", runCatchUp);
   if (redis.status === "ready") runCatchUp();
@@ -73,10 +81,11 @@ export function startLocalScheduler(schedule: HeartbeatSchedule, { redis, settin
   return {
     workerId,
     nextRun: () => ticker.nextRun(),
-    stop() {
+    async stop() {
       ticker.stop();
       job.stop();
       redis.off("ready", runCatchUp);
+      await Promise.all(underWay);
     },
   };
 }

@@ -103,7 +103,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
   try {
     port = await listen(server, host, options.port ?? config.worker.port);
   } catch (error) {
-    local?.stop();
+    await local?.stop();
     redis.disconnect();
     throw error;
   }
@@ -122,7 +122,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     (closing ??= (async () => {
       log.info("worker stopping: finishing in-flight requests");
       stopSync.abort();
-      local?.stop();
+      await local?.stop();
       const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       clearTimeout(force);

@@ -16,9 +16,9 @@ import { testConfig } from "../harness/settings.ts";
 const server = await startRedis();
 const log = createLogger({ kind: "worker" });
 const opened: { redis: Redis; scheduler: LocalScheduler }[] = [];
-test.afterEach(() => {
+test.afterEach(async () => {
   for (const { redis, scheduler } of opened.splice(0)) {
-    scheduler.stop();
+    await scheduler.stop();
     redis.disconnect();
   }
 });
@@ -37,9 +37,9 @@ async function startScheduler(config: Config, logger = log) {
   opened.push(entry);
   return {
     scheduler,
-    stop() {
+    async stop() {
       opened.splice(opened.indexOf(entry), 1);
-      scheduler.stop();
+      await scheduler.stop();
       redis.disconnect();
     },
   };
@@ -80,8 +80,7 @@ test("local scheduler: two workers at once never double-fire a slot", async () =
   const counting = createLogger({ kind: "worker", echo: (line) => line.includes('"heartbeat fired"') && fired.push(line) });
   const [one, two] = await Promise.all([startScheduler(config, counting), startScheduler(config, counting)]);
   await waitFor(config, (b) => b.length >= 6, "six heartbeats");
-  one.stop();
-  two.stop();
+  await Promise.all([one.stop(), two.stop()]);
   const slots = (await heartbeats(config)).map((b) => b.payload.slot);
   assert.equal(new Set(slots).size, slots.length, `a slot fired twice: ${slots}`);
   // The slot lock stops the loser before it pushes (the push-side id would only hide a second push).
@@ -94,7 +93,7 @@ test("local scheduler: restarted after missing 5 slots, it fires one catch-up ru
   const config = everySecond();
   const first = await startScheduler(config);
   const [beat] = await waitFor(config, (b) => b.length >= 1, "the first heartbeat");
-  first.stop();
+  await first.stop();
   const lastSlot = Date.parse(beat!.payload.slot);
   const before = (await heartbeats(config)).length;
   // The downtime itself: nothing to await but the clock. Slots lastSlot+1s … +5s go by unfired.
