@@ -38,17 +38,14 @@ export interface Keys {
   pairingChat(chatId: number): string;
 }
 
-// Made once per prefix: producers ask for every push, and building twenty closures each time
-// is measurable on the push path.
-const made = new Map<string, Keys>();
+// The last prefix's keys are kept: producers ask for every push, and building twenty closures
+// each time is measurable on the push path. One entry, because a process uses one prefix (tests
+// that use several only rebuild).
+let last: Keys | undefined;
 
 export function keysFor(prefix = "agent"): Keys {
-  let keys = made.get(prefix);
-  if (!keys) {
-    keys = makeKeys(prefix);
-    made.set(prefix, keys);
-  }
-  return keys;
+  if (last?.prefix !== prefix) last = makeKeys(prefix);
+  return last;
 }
 
 function makeKeys(prefix: string): Keys {
