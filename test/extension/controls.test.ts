@@ -1,11 +1,11 @@
 // What a user drives from inside pi, against a real pi: the /gateway command (pause, status,
-// resume, dead letters), the gateway_push tool called by the agent, and /new (the extension
-// starts again and keeps delivering).
+// resume, dead letters), the gateway_push tool called by the agent, and /new and /reload (the
+// extension starts again, lets go of the old connections and keeps delivering).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { pushEvent } from "../../core/push.ts";
-import { messageText, pollUntil, startPi, waitConnected, waitUserMessage, type RpcPi } from "../harness/pi.ts";
+import { fixture, messageText, pollUntil, startPi, waitConnected, waitUserMessage, type RpcPi } from "../harness/pi.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
 
@@ -92,6 +92,38 @@ test("/new: the extension starts again in the new session and keeps delivering, 
     const texts = pi.userMessages();
     assert.equal(texts.filter((m) => m.includes("## job.before-new")).length, 1);
     assert.equal(texts.filter((m) => m.includes("## job.after-new")).length, 1);
+  } finally {
+    await pi.kill();
+  }
+});
+
+test("/reload: the old instance lets go of Redis, the new one delivers each event once", async () => {
+  const prefix = server.prefix();
+  const config = testConfig(server.url, prefix);
+  const pi = await startPi({ redisUrl: server.url, prefix, role: "central", config: quiet, fixtures: [fixture("reload-command.ts")] });
+  const gatewayClients = async () => ((await producer.client("LIST")) as string).split("\n").filter((l) => / name=\S*gateway\S*:(commands|notify) /.test(l)).length;
+  try {
+    await waitConnected(pi);
+    await pushEvent(producer, config, { type: "job.before-reload", source: "sh" });
+    await waitUserMessage(pi, "## job.before-reload");
+    await pollUntil("pi to be idle again", () => pi.lines.some((l) => l.type === "agent_end"));
+    const clients = await gatewayClients();
+    assert.equal(clients, 2, "one command and one subscriber connection");
+
+    const statusesBefore = pi.statuses().length;
+    await pi.prompt("/test-reload");
+    await pi.waitFor("the status line again after /reload", (l) =>
+      l.type === "extension_ui_request" && l.method === "setStatus" && pi.statuses().length > statusesBefore && /connected/.test(String(l.statusText)),
+    );
+    await pollUntil("the old instance's connections to close", async () => (await gatewayClients()) === clients);
+
+    await pushEvent(producer, config, { type: "job.after-reload", source: "sh" });
+    await waitUserMessage(pi, "## job.after-reload");
+    const texts = pi.userMessages();
+    assert.equal(texts.filter((m) => m.includes("## job.before-reload")).length, 1, "not delivered again by the new instance");
+    assert.equal(texts.filter((m) => m.includes("## job.after-reload")).length, 1, "delivered once, not by both instances");
+    const keys = keysFor(prefix);
+    await pollUntil("the in-flight list to empty", async () => (await producer.llen(keys.inflight(CENTRAL_SESSION))) === 0);
   } finally {
     await pi.kill();
   }
