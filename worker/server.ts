@@ -1,6 +1,7 @@
 // Starts the worker: Redis (reconnecting for ever), the Hono app on @hono/node-server, and
 // whichever runs the heartbeat (Inngest functions when configured, else the local scheduler).
-// close() stops accepting, lets in-flight requests finish, stops the scheduler, closes Redis.
+// close() stops accepting and the scheduler, lets in-flight requests and a heartbeat under way
+// finish, then closes Redis.
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -122,10 +123,11 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     (closing ??= (async () => {
       log.info("worker stopping: finishing in-flight requests");
       stopSync.abort();
-      await local?.stop();
+      const heartbeatSettled = local?.stop();
       const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       clearTimeout(force);
+      await heartbeatSettled;
       await redis.quit().catch(() => redis.disconnect());
       log.info("worker stopped");
     })());
