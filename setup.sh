@@ -255,6 +255,18 @@ start_redis_service() {
   [ -f /etc/redis/redis.conf ] && as_root redis-server /etc/redis/redis.conf --daemonize yes >/dev/null 2>&1
 }
 
+# The counterpart of start_redis_service for a package setup installed: with no systemd
+# (containers) removing the package does not stop a server started from its init script.
+stop_redis_service() {
+  if [ -d /run/systemd/system ] && has systemctl; then
+    as_root systemctl disable --now redis-server >/dev/null 2>&1 && return
+  elif has service && [ -x /etc/init.d/redis-server ]; then
+    as_root service redis-server stop >/dev/null 2>&1 && return
+  fi
+  local pidfile=/run/redis/redis-server.pid
+  if [ -f "$pidfile" ]; then as_root kill "$(cat "$pidfile")" 2>/dev/null || true; fi
+}
+
 ensure_redis() {
   local url
   url="$(redis_url)"
@@ -659,7 +671,9 @@ uninstall_entry() {
       say "  removed   $path"
       ;;
     package)
-      if [ "$detail" = apt ]; then as_root apt-get remove -y -qq "$path" >/dev/null || warn "could not remove $path: apt-get remove -y $path"
+      if [ "$detail" = apt ]; then
+        stop_redis_service
+        as_root apt-get remove -y -qq "$path" >/dev/null || warn "could not remove $path: apt-get remove -y $path"
       else brew services stop "$path" >/dev/null 2>&1 || true; brew uninstall "$path" >/dev/null || warn "could not remove $path: brew uninstall $path"; fi
       say "  removed   package $path (its data directory is kept)"
       ;;
