@@ -267,6 +267,9 @@ stop_redis_service() {
   if [ -f "$pidfile" ]; then as_root kill "$(cat "$pidfile")" 2>/dev/null || true; fi
 }
 
+# The Redis package (apt's redis-server, brew's redis) was installed by setup.
+redis_installed_here() { in_manifest package redis-server || in_manifest package redis; }
+
 ensure_redis() {
   local url
   url="$(redis_url)"
@@ -285,11 +288,10 @@ ensure_redis() {
     did "started Redis at $url"
     # --uninstall leaves it running (it may hold other data) and says so; a package setup
     # installed is removed instead.
-    in_manifest package redis-server || in_manifest package redis ||
-      manifest_put redis-started "$(masked_url "$url")"
+    redis_installed_here || manifest_put redis-started "$(masked_url "$url")"
   fi
   # Loopback binding and AOF: only on a Redis setup installed; doctor reports on any other.
-  if in_manifest package redis-server || in_manifest package redis; then
+  if redis_installed_here; then
     local hardened
     hardened="$(tool redis-harden "$url")"
     if [ "$hardened" = unchanged ]; then done_ok "Redis bound to loopback, AOF on"; else did "configured Redis: $hardened"; fi
