@@ -276,7 +276,7 @@ ensure_redis() {
   if tool redis-ping "$url" >/dev/null 2>&1; then
     done_ok "Redis reachable at $(masked_url "$url")"
   else
-    is_local_url "$url" || die "Redis at $url is unreachable: check the URL (--redis-url) and that the server runs" 1
+    is_local_url "$url" || die "Redis at $(masked_url "$url") is unreachable: check the URL (--redis-url) and that the server runs" 1
     has redis-server || install_redis_package
     start_redis_service || true
     local tries=0
@@ -285,7 +285,7 @@ ensure_redis() {
       [ "$tries" -lt 10 ] || die "Redis did not start; start it yourself: systemctl enable --now redis-server (or: redis-server /etc/redis/redis.conf --daemonize yes; macOS: brew services start redis)"
       sleep 1
     done
-    did "started Redis at $url"
+    did "started Redis at $(masked_url "$url")"
     # --uninstall leaves it running (it may hold other data) and says so; a package setup
     # installed is removed instead.
     redis_installed_here || manifest_put redis-started "$(masked_url "$url")"
