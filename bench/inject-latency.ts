@@ -9,7 +9,7 @@ import { launchRedis } from "../test/harness/redis.ts";
 import { testConfig } from "../test/harness/settings.ts";
 import { pushEvent } from "../core/push.ts";
 import { connectRedis, ensureConnected } from "../core/redis.ts";
-import { nowMs, percentile } from "./lib/stats.ts";
+import { nowMs, spread, type Spread } from "./lib/stats.ts";
 import { watchLines } from "./lib/pi-lines.ts";
 import type { BenchReport } from "./lib/report.ts";
 
@@ -81,22 +81,22 @@ export async function run(): Promise<BenchReport> {
     // A log time is truncated to the ms, so a hand-off took at most 1 ms more than it shows.
     const injectedAt = handOffTimes(pi.dirs.home);
     const handOffs = [...pushedAt].map(([id, at]) => (injectedAt.get(id) ?? NaN) + 1 - at);
-    const h = { p50: percentile(handOffs, 0.5), p99: percentile(handOffs, 0.99), max: Math.max(...handOffs) };
-    const l = { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: Math.max(...latencies) };
-    const p = { p50: percentile(pings, 0.5), p99: percentile(pings, 0.99), max: Math.max(...pings) };
-    const r = { p50: percentile(rpcPrompts, 0.5), p99: percentile(rpcPrompts, 0.99), max: Math.max(...rpcPrompts) };
-    const early = latencies.slice(0, 250);
+    const h = spread(handOffs);
+    const l = spread(latencies);
+    const p = spread(pings);
+    const r = spread(rpcPrompts);
+    const row = (measure: string, s: Spread) => ({ measure, "p50 ms": s.p50, "p99 ms": s.p99, "max ms": s.max });
     const limit = 5 * p.p99 + 1;
     return {
       name: "inject-latency",
       method: `${EVENTS} events (after ${WARMUP} warm-up), one at a time with pi idle (${SETTLE_MS} ms after the previous run ended). Hand-off: pushEvent resolved → the extension's "injected" log line (written as it hands the prompt to pi; log times are whole ms, so 1 ms is added). Into pi: → pi's RPC output shows the user message_start carrying the event (pi's own processing and stdout pipe included). Baselines: one ioredis PING before each push; pi's own RPC prompt path (prompt written to its stdin → user message_start), every 4th step. pi keeps every message in its session, so later events meet a longer session.`,
       rows: [
-        { measure: "Redis PING round trip (baseline)", "p50 ms": p.p50, "p99 ms": p.p99, "max ms": p.max },
-        { measure: "push → extension hands the prompt to pi", "p50 ms": h.p50, "p99 ms": h.p99, "max ms": h.max },
+        row("Redis PING round trip (baseline)", p),
+        row("push → extension hands the prompt to pi", h),
         { measure: "ratio hand-off ÷ PING", "p50 ms": `${(h.p50 / p.p50).toFixed(1)}×`, "p99 ms": `${(h.p99 / p.p99).toFixed(1)}×`, "max ms": `${(h.max / p.max).toFixed(1)}×` },
-        { measure: "push → pi's RPC output shows it (pi included)", "p50 ms": l.p50, "p99 ms": l.p99, "max ms": l.max },
-        { measure: "  … first 250 events only (short session)", "p50 ms": percentile(early, 0.5), "p99 ms": percentile(early, 0.99), "max ms": Math.max(...early) },
-        { measure: "pi's own RPC prompt → user message_start (every 4th)", "p50 ms": r.p50, "p99 ms": r.p99, "max ms": r.max },
+        row("push → pi's RPC output shows it (pi included)", l),
+        row("  … first 250 events only (short session)", spread(latencies.slice(0, 250))),
+        row("pi's own RPC prompt → user message_start (every 4th)", r),
       ],
       checks: [
         { target: "hand-off p99 ≤ 5× PING p99 + 1 ms", measured: `${h.p99.toFixed(2)} ms vs limit ${limit.toFixed(2)} ms`, pass: h.p99 <= limit },

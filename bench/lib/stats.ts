@@ -12,6 +12,17 @@ export function median(values: readonly number[]): number {
   return percentile(values, 0.5);
 }
 
+export interface Spread {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Median, 99th percentile and maximum: how a latency table row reads. */
+export function spread(values: readonly number[]): Spread {
+  return { p50: percentile(values, 0.5), p99: percentile(values, 0.99), max: Math.max(...values) };
+}
+
 /** Milliseconds, from a high-resolution clock. */
 export function nowMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
