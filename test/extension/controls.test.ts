@@ -25,6 +25,18 @@ async function gateway(pi: RpcPi, args: string, expect: RegExp): Promise<string>
   return String(line.message);
 }
 
+/** Runs a /new or /reload and waits for the new extension instance's status line. */
+async function restartExtension(pi: RpcPi, what: string, restart: () => Promise<unknown>): Promise<void> {
+  const statusesBefore = pi.statuses().length;
+  await restart();
+  await pi.waitFor(`the status line again after ${what}`, (l) =>
+    l.type === "extension_ui_request" && l.method === "setStatus" && pi.statuses().length > statusesBefore && /connected/.test(String(l.statusText)),
+  );
+}
+
+/** How many user messages pi took that contain the fragment. */
+const timesTaken = (pi: RpcPi, fragment: string) => pi.userMessages().filter((m) => m.includes(fragment)).length;
+
 function assistantTexts(pi: RpcPi): string[] {
   return pi.lines
     .filter((l) => l.type === "message_end" && (l.message as { role?: string })?.role === "assistant")
@@ -42,7 +54,7 @@ test("/gateway pause keeps events in Redis, status shows them, resume delivers t
     await pushEvent(producer, config, { type: "job.while-paused", source: "sh" });
     const status = await gateway(pi, "status", /backlog/);
     assert.match(status, /backlog 1 · in flight 0 .* · PAUSED/);
-    assert.equal(pi.userMessages().filter((m) => m.includes("job.while-paused")).length, 0, "nothing injected while paused");
+    assert.equal(timesTaken(pi, "job.while-paused"), 0, "nothing injected while paused");
 
     await gateway(pi, "resume", /delivery resumed/);
     await waitUserMessage(pi, "## job.while-paused");
@@ -82,16 +94,11 @@ test("/new: the extension starts again in the new session and keeps delivering, 
     await waitConnected(pi);
     await pushEvent(producer, config, { type: "job.before-new", source: "sh" });
     await waitUserMessage(pi, "## job.before-new");
-    const statusesBefore = pi.statuses().length;
-    await pi.send({ type: "new_session" });
-    await pi.waitFor("the status line again after /new", (l) =>
-      l.type === "extension_ui_request" && l.method === "setStatus" && pi.statuses().length > statusesBefore && /connected/.test(String(l.statusText)),
-    );
+    await restartExtension(pi, "/new", () => pi.send({ type: "new_session" }));
     await pushEvent(producer, config, { type: "job.after-new", source: "sh" });
     await waitUserMessage(pi, "## job.after-new");
-    const texts = pi.userMessages();
-    assert.equal(texts.filter((m) => m.includes("## job.before-new")).length, 1);
-    assert.equal(texts.filter((m) => m.includes("## job.after-new")).length, 1);
+    assert.equal(timesTaken(pi, "## job.before-new"), 1);
+    assert.equal(timesTaken(pi, "## job.after-new"), 1);
   } finally {
     await pi.kill();
   }
@@ -110,18 +117,13 @@ test("/reload: the old instance lets go of Redis, the new one delivers each even
     const clients = await gatewayClients();
     assert.equal(clients, 2, "one command and one subscriber connection");
 
-    const statusesBefore = pi.statuses().length;
-    await pi.prompt("/test-reload");
-    await pi.waitFor("the status line again after /reload", (l) =>
-      l.type === "extension_ui_request" && l.method === "setStatus" && pi.statuses().length > statusesBefore && /connected/.test(String(l.statusText)),
-    );
+    await restartExtension(pi, "/reload", () => pi.prompt("/test-reload"));
     await pollUntil("the old instance's connections to close", async () => (await gatewayClients()) === clients);
 
     await pushEvent(producer, config, { type: "job.after-reload", source: "sh" });
     await waitUserMessage(pi, "## job.after-reload");
-    const texts = pi.userMessages();
-    assert.equal(texts.filter((m) => m.includes("## job.before-reload")).length, 1, "not delivered again by the new instance");
-    assert.equal(texts.filter((m) => m.includes("## job.after-reload")).length, 1, "delivered once, not by both instances");
+    assert.equal(timesTaken(pi, "## job.before-reload"), 1, "not delivered again by the new instance");
+    assert.equal(timesTaken(pi, "## job.after-reload"), 1, "delivered once, not by both instances");
     const keys = keysFor(prefix);
     await pollUntil("the in-flight list to empty", async () => (await producer.llen(keys.inflight(CENTRAL_SESSION))) === 0);
   } finally {
