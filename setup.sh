@@ -33,6 +33,8 @@ EOF
 # ---------------------------------------------------------------- output and bookkeeping
 
 CHANGES=()
+# How the closing "Verify" line names the CLI: its full path when the link is not on PATH.
+CLI_COMMAND=agent-gateway
 say() { printf '%s\n' "$*"; }
 done_ok() { say "  ok       $*"; }
 did() { CHANGES+=("$*"); say "  changed  $*"; }
@@ -212,7 +214,8 @@ install_dependencies() {
     return
   fi
   [ -d "$REPO/node_modules" ] || manifest_put node_modules "$REPO/node_modules"
-  (cd "$REPO" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in $REPO (see the output above)"
+  # npm's summary ("added N packages") goes to standard output; its errors still show.
+  (cd "$REPO" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci failed in $REPO (see the output above)"
   did "installed dependencies (npm ci in $REPO)"
 }
 
@@ -332,6 +335,7 @@ link_cli() {
     done_ok "agent-gateway command: $link"
   elif [ -e "$link" ] && ! [ -L "$link" ]; then
     warn "$link exists and is not setup's link; left alone (run $target directly)"
+    CLI_COMMAND="$target"
     return
   else
     make_dir "$bin_dir"
@@ -341,7 +345,10 @@ link_cli() {
   fi
   case ":$PATH:" in
     *":$bin_dir:"*) ;;
-    *) warn "$bin_dir is not on your PATH: add  export PATH=\"\$HOME/.local/bin:\$PATH\"  to your shell profile" ;;
+    *)
+      CLI_COMMAND="$link"
+      warn "$bin_dir is not on your PATH: add  export PATH=\"\$HOME/.local/bin:\$PATH\"  to your shell profile"
+      ;;
   esac
 }
 
@@ -740,7 +747,7 @@ main() {
     printf '  - %s\n' "${CHANGES[@]}"
   fi
   say "Logs: $GW_HOME/logs/   Manifest: $MANIFEST   Remove: setup.sh --uninstall"
-  say "Verify: agent-gateway doctor"
+  say "Verify: $CLI_COMMAND doctor"
 }
 
 main "$@"

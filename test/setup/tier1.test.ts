@@ -25,7 +25,8 @@ test("setup.sh 1 --yes installs tier 1 and says what it did", async () => {
   assert.equal(first.code, 0, first.stderr + first.stdout);
   assert.match(first.stdout, /Installed \(tier 1\)/);
   assert.match(first.stdout, /registered the extension with pi/);
-  assert.match(first.stdout, /Verify: agent-gateway doctor/);
+  // ~/.local/bin is not on the sandbox's PATH, so the closing line names the link in full.
+  assert.ok(first.stdout.includes(`Verify: ${join(box.home, ".local", "bin", "agent-gateway")} doctor`), first.stdout);
   const settings = JSON.parse(readFileSync(settingsFile, "utf8"));
   assert.deepEqual(settings, { ...userSettings, packages: ["npm:pi-skills", REPO] }, "the user's settings are kept, ours added");
   assert.deepEqual(JSON.parse(readFileSync(join(box.gatewayHome, "config.json"), "utf8")), { redisUrl: redis.url, role: "central" });

@@ -32,7 +32,8 @@ test("bash -s -- 2 < setup.sh succeeds with no terminal and says it uses the fal
   assert.equal(result.code, 0, result.stderr + result.stdout);
   assert.match(result.stdout, /: the worker runs under nohup \(restarted on failure, not after a reboot/);
   assert.match(result.stdout, /tmux session agent-gateway started/);
-  assert.match(result.stdout, /Verify: agent-gateway doctor/);
+  // ~/.local/bin is not on the sandbox's PATH, so the closing line names the link in full.
+  assert.ok(result.stdout.includes(`Verify: ${join(box.home, ".local", "bin", "agent-gateway")} doctor`), result.stdout);
   const config = JSON.parse(readFileSync(join(box.gatewayHome, "config.json"), "utf8"));
   assert.deepEqual(config, { worker: { port: workerPort }, redisUrl: redis.url, role: "central" });
   assert.equal(readFileSync(join(box.gatewayHome, "HEARTBEAT.md"), "utf8").trim().split("\n").at(-1)?.includes("HEARTBEAT_OK"), true);
