@@ -3,7 +3,7 @@
 import type { Redis } from "ioredis";
 import { parseEntry } from "./event.ts";
 import { keysFor } from "./keys.ts";
-import { runScript } from "./scripts.ts";
+import { runScript } from "./lua/index.ts";
 
 export interface DeadLetter {
   /** The dead-letter entry exactly as stored (requeue and purge remove it by value). */

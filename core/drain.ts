@@ -1,10 +1,12 @@
 // Drain and acknowledge: the consumer's half of the protocol. `drainBatch` takes the oldest
 // events atomically into the in-flight list (or returns the batch already there), validates
-// them, and dead-letters what fails; `ackBatch` clears the batch once pi has taken it.
+// them, and dead-letters what fails; `ackBatch` clears the batch once pi has taken it. Given the
+// lease owner token, both are refused (LeaseNotHeldError) unless that token holds the session's
+// lease at that moment, so two consumers never drain one inbox or take one in-flight batch.
 import type { Redis } from "ioredis";
 import { parseEntry, type GatewayEvent } from "./event.ts";
 import { inboxesOf, keysFor } from "./keys.ts";
-import { runScript } from "./scripts.ts";
+import { runScript } from "./lua/index.ts";
 
 export interface DrainSettings {
   prefix: string;
@@ -30,7 +32,18 @@ export interface Batch {
   deadLettered: { raw: Buffer; reason: string }[];
 }
 
-export async function drainBatch(redis: Redis, settings: DrainSettings, session: string): Promise<Batch> {
+/** The session's lease is not held by the token the caller gave: another consumer has it. */
+export class LeaseNotHeldError extends Error {
+  override name = "LeaseNotHeldError";
+}
+
+const NOT_HELD = -1;
+
+/**
+ * `owner`: the lease owner token this consumer holds the session with. Without one the call is
+ * unguarded (tools and tests that hold no lease).
+ */
+export async function drainBatch(redis: Redis, settings: DrainSettings, session: string, owner = ""): Promise<Batch> {
   const keys = keysFor(settings.prefix);
   const now = Date.now();
   // Buffers, not strings: an entry of invalid UTF-8 must be acked or dead-lettered by its exact
@@ -38,11 +51,12 @@ export async function drainBatch(redis: Redis, settings: DrainSettings, session:
   const reply = (await runScript(
     redis,
     "drain",
-    [keys.inflight(session), keys.acked(session), keys.dead(session), ...inboxesOf(session).map(keys.inbox)],
-    [settings.drainBatch, settings.drainBatchBytes, now, settings.ackMemory],
+    [keys.lease(session), keys.inflight(session), keys.acked(session), keys.dead(session), ...inboxesOf(session).map(keys.inbox)],
+    [owner, settings.drainBatch, settings.drainBatchBytes, now, settings.ackMemory],
     true,
   )) as [number, ...Buffer[]];
   const [redelivered, ...raws] = reply;
+  if (redelivered === NOT_HELD) throw new LeaseNotHeldError(`drain of session ${session} refused: this consumer does not hold its lease`);
   const entries: DrainedEntry[] = [];
   const deadLettered: Batch["deadLettered"] = [];
   for (const raw of raws) {
@@ -55,7 +69,7 @@ export async function drainBatch(redis: Redis, settings: DrainSettings, session:
       redis,
       "deadLetter",
       [keys.inflight(session), keys.dead(session)],
-      [now, ...deadLettered.flatMap(({ raw, reason }) => [raw, reason])],
+      deadLettered.flatMap(({ raw, reason }) => [raw, reason]),
     );
   }
   return { session, redelivered: redelivered === 1, entries, deadLettered };
@@ -66,13 +80,16 @@ export async function ackBatch(
   redis: Redis,
   settings: Pick<DrainSettings, "prefix" | "ackMemory">,
   batch: Pick<Batch, "session" | "entries">,
+  owner = "",
 ): Promise<number> {
   if (batch.entries.length === 0) return 0;
   const keys = keysFor(settings.prefix);
-  return (await runScript(
+  const removed = (await runScript(
     redis,
     "ack",
-    [keys.inflight(batch.session), keys.acked(batch.session)],
-    [Date.now(), settings.ackMemory, ...batch.entries.flatMap(({ event, raw }) => [event.id, raw])],
+    [keys.lease(batch.session), keys.inflight(batch.session), keys.acked(batch.session)],
+    [owner, Date.now(), settings.ackMemory, ...batch.entries.flatMap(({ event, raw }) => [event.id, raw])],
   )) as number;
+  if (removed === NOT_HELD) throw new LeaseNotHeldError(`ack of session ${batch.session} refused: this consumer does not hold its lease`);
+  return removed;
 }

@@ -15,6 +15,8 @@ export interface Keys {
   dead(sid: string): string;
   acked(sid: string): string;
   lease(sid: string): string;
+  /** An explicit claimant's request that a default-role holder hand the session over (owner token, TTL). */
+  handover(sid: string): string;
   readonly sessions: string;
   readonly overflow: string;
   readonly lastHeartbeat: string;
@@ -58,6 +60,7 @@ function makeKeys(prefix: string): Keys {
     dead: (sid) => `${p}dead:${sid}`,
     acked: (sid) => `${p}acked:${sid}`,
     lease: (sid) => `${p}gateway:lease:${sid}`,
+    handover: (sid) => `${p}gateway:handover:${sid}`,
     sessions: `${p}gateway:sessions`,
     overflow: `${p}gateway:overflow`,
     lastHeartbeat: `${p}gateway:last-heartbeat`,

@@ -4,7 +4,7 @@
 import type { Redis } from "ioredis";
 import { buildEvent, type EventInput, type GatewayEvent } from "./event.ts";
 import { CENTRAL_SESSION, keysFor } from "./keys.ts";
-import { runScript } from "./scripts.ts";
+import { runScript } from "./lua/index.ts";
 
 export interface PushSettings {
   prefix: string;

@@ -1,8 +1,10 @@
 // Single instance: a lock file holding the daemon's PID, created exclusively (O_EXCL), so of two
 // daemons started at once exactly one wins. A lock whose PID is no longer alive (a crash, a
-// SIGKILL) is stale and taken over.
+// SIGKILL) is stale and taken over; liveness is core's pidAlive, the same check the central
+// lease takeover uses.
 import { mkdirSync, openSync, readFileSync, unlinkSync, writeSync, closeSync } from "node:fs";
 import { dirname } from "node:path";
+import { pidAlive } from "../core/host.ts";
 
 export class LockHeldError extends Error {
   override name = "LockHeldError";
@@ -17,17 +19,6 @@ export class LockHeldError extends Error {
 export interface InstanceLock {
   path: string;
   release(): void;
-}
-
-/** True when a process with this pid exists (EPERM: it exists but belongs to someone else). */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 function readPid(path: string): number | undefined {

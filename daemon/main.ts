@@ -12,14 +12,14 @@ import { CENTRAL_SESSION, keysFor } from "../core/keys.ts";
 import { LeaseConflictError, startLeaseKeeper, type LeaseKeeper } from "../core/lease-keeper.ts";
 import { createLogger, type Logger } from "../core/log.ts";
 import { connectRedis, ensureConnected } from "../core/redis.ts";
-import { releaseLease } from "../core/sessions.ts";
+import type { Claim } from "../core/sessions.ts";
 import { Watchdog } from "../core/watchdog.ts";
 import { Heartbeats } from "../core/heartbeat-intake.ts";
 import type { Channel, ChannelCommand, ChannelSink, ReplyTo } from "./channel.ts";
 import { telegramChannelFromConfig } from "./channels/telegram/channel.ts";
 import { WebSocketChannel } from "./channels/websocket.ts";
 import { Lane } from "./lane.ts";
-import { acquireLock, pidAlive, type InstanceLock } from "./lock.ts";
+import { acquireLock, type InstanceLock } from "./lock.ts";
 import { CommandQueue } from "./queue.ts";
 import { RedisSource } from "./redis-source.ts";
 import { REDIS_REPLY_TO, Router } from "./router.ts";
@@ -46,32 +46,48 @@ export interface Daemon {
 /** The central session is held by another process (a tmux central pi, another host's daemon). */
 export class CentralSessionHeldError extends Error {
   override name = "CentralSessionHeldError";
+  constructor(
+    message: string,
+    readonly holderClaim: Claim,
+  ) {
+    super(message);
+  }
 }
 
-/** Takes the central lease; a lease left by a dead process on this host is taken over. */
+/** How long the daemon waits for a default-role central pi to hand over. */
+const HANDOVER_WAIT_MS = 15_000;
+
+/** Takes the central lease (an explicit claim: a dead holder on this machine, or a default-role pi, gives it up). */
 async function takeCentralLease(redis: Redis, config: Config, log: Logger): Promise<LeaseKeeper> {
-  const take = () =>
-    startLeaseKeeper({
+  const handoverBound = Date.now() + HANDOVER_WAIT_MS;
+  for (;;) {
+    try {
+      return await takeOnce(redis, config, log);
+    } catch (error) {
+      // A default-role holder was asked to hand over (by the claim itself): give it time to.
+      if (!(error instanceof CentralSessionHeldError) || error.holderClaim !== "default" || Date.now() > handoverBound) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+async function takeOnce(redis: Redis, config: Config, log: Logger): Promise<LeaseKeeper> {
+  try {
+    return await startLeaseKeeper({
       redis,
       prefix: config.prefix,
       session: CENTRAL_SESSION,
       role: "central",
+      claim: "explicit",
       ttl: config.leaseTtl,
       log,
       onConflict: (holder) => log.error("another process took the central session", { holder }),
     });
-  try {
-    return await take();
   } catch (error) {
     if (!(error instanceof LeaseConflictError)) throw error;
-    const { holder } = error;
-    if (holder.host === hostname() && !pidAlive(holder.pid)) {
-      log.warn("taking over the central lease of a dead process", { pid: holder.pid });
-      await releaseLease(redis, config.prefix, holder);
-      return await take();
-    }
     throw new CentralSessionHeldError(
       `${error.message}. In tier 4 the daemon is the central session: stop the other central session (e.g. the tmux one) first.`,
+      error.holder.claim,
     );
   }
 }
@@ -183,7 +199,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await redis.del(keys.daemonState).catch(() => {});
     });
 
-    const source = new RedisSource({ config, redis, subscriber, queue, heartbeats, log });
+    const source = new RedisSource({ config, redis, subscriber, queue, heartbeats, owner: () => lease.lease.owner, log });
     lane.start();
     await source.start();
     publish();

@@ -1,23 +1,29 @@
 // One running gateway inside one pi session instance: identity and lease, the Redis link, the
-// delivery loop, heartbeats and (central only) the watchdog, and the status line. Created on
-// session_start, stopped on session_shutdown (pi builds a new instance on /new and /reload;
-// the inbox and the in-flight batch stay in Redis for it).
+// delivery loop (core's Consumer through a PiInjector), heartbeats and (central only, once
+// heartbeats are expected) the watchdog, and the status line. A pi that asked for central but
+// was demoted watches the central lease and promotes itself (core/central-watch.ts), first
+// finishing what waited in its satellite inbox; a default-role central hands over to an explicit
+// claimant (finishes what pi took, releases, runs on as a satellite). Created on session_start,
+// stopped on session_shutdown (pi builds a new instance on /new and /reload; the inbox and the
+// in-flight batch stay in Redis for it).
 import type { ExtensionAPI, ExtensionContext } from "@mariozechner/pi-coding-agent";
 import { watchdogThreshold, type Config } from "../core/config.ts";
 import { maskUrl } from "../core/redis.ts";
 import { newestDead, type DeadLetter } from "../core/dead.ts";
-import type { Batch } from "../core/drain.ts";
-import { formatBatch } from "../core/format.ts";
-import { inboxesOf, keysFor } from "../core/keys.ts";
+import { CENTRAL_SESSION, inboxesOf, keysFor } from "../core/keys.ts";
+import { watchCentral, type CentralWatch } from "../core/central-watch.ts";
 import { LeaseConflictError, startLeaseKeeper, type LeaseKeeper } from "../core/lease-keeper.ts";
+import type { Claim } from "../core/sessions.ts";
 import type { Logger } from "../core/log.ts";
 import { Watchdog } from "../core/watchdog.ts";
 import { formatDuration } from "../core/duration.ts";
 import { openConnection, type Connection } from "./connection.ts";
 import type { LinkState } from "./status.ts";
-import { Delivery, type Prepared } from "./delivery.ts";
+import { Consumer } from "../core/delivery.ts";
+import { PiInjector } from "./injector.ts";
 import { Heartbeats } from "../core/heartbeat-intake.ts";
-import { exportIdentity, requestedIdentity, satelliteId, type Identity } from "./identity.ts";
+import { centralClaim, exportIdentity, requestedIdentity, satelliteId, type Identity } from "./identity.ts";
+import { TAKEN_BOUND_MS } from "./injector.ts";
 import { STATUS_KEY, statusText } from "./status.ts";
 
 export interface BridgeReport {
@@ -39,7 +45,14 @@ export class Bridge {
   private identity: Identity;
   private demoted = false;
   private readonly link: Connection;
-  private readonly delivery: Delivery;
+  private delivery: Consumer;
+  /** Asked for central: how (explicit outranks default); undefined for a satellite by choice. */
+  private readonly wantsCentral: Claim | undefined;
+  private watch: CentralWatch | undefined;
+  /** After a promotion: the satellite session whose inbox is drained before central's. */
+  private leftover: { session: string; keeper: LeaseKeeper } | undefined;
+  private handingOver = false;
+  private readonly injector: PiInjector;
   private readonly heartbeats: Heartbeats;
   private watchdog: Watchdog | undefined;
   private alarm = false;
@@ -56,29 +69,25 @@ export class Bridge {
     private readonly log: Logger,
   ) {
     this.identity = requestedIdentity(config);
+    this.wantsCentral = this.identity.role === "central" ? centralClaim() : undefined;
     exportIdentity(this.identity);
     this.heartbeats = new Heartbeats(config, log, () => this.beat());
     this.link = openConnection(config.redisUrl, `agent-gateway:${this.identity.session}`, log, {
       onReady: () => this.connected(),
-      onNotify: () => this.delivery.wake("notify"),
+      onNotify: (_channel, message) => (message === "handover" ? void this.keeper?.refresh() : this.delivery.wake("notify")),
       onState: () => this.render(),
       onUnreachable: (error) =>
         this.ctx.ui.notify(`agent-gateway: Redis unreachable (${error.message}); pi works on, events wait until Redis is back`, "warning"),
     });
-    this.delivery = new Delivery({
-      redis: this.link.commands,
-      settings: config,
-      session: () => this.identity.session,
-      injector: {
+    this.injector = new PiInjector(
+      {
         isIdle: () => this.ctx.isIdle(),
         send: (prompt, deliverAs) => pi.sendUserMessage(prompt, deliverAs ? { deliverAs } : undefined),
       },
-      prepare: (batch) => this.prepare(batch),
+      () => this.delivery.wake("pi idle"),
       log,
-      onChange: () => void this.refreshBacklog(),
-      pauseBeforeAckFile: process.env.GATEWAY_TEST_SEAM_PAUSE_BEFORE_ACK || undefined,
-    });
-    if (this.identity.role === "central") this.startWatchdog();
+    );
+    this.delivery = this.newConsumer();
     this.sweep = setInterval(() => this.delivery.wake("sweep"), config.sweepInterval);
     this.sweep.unref();
     this.render();
@@ -93,13 +102,13 @@ export class Bridge {
   }
 
   // Forwarded pi events.
-  runStarted = () => this.delivery.running();
-  runMayEnd = () => this.delivery.mayEnd();
-  userMessage = (text: string) => this.delivery.userMessage(text);
+  runStarted = () => this.injector.running();
+  runMayEnd = () => this.injector.mayEnd();
+  userMessage = (text: string) => this.injector.userMessage(text);
   humanInput = () => this.heartbeats.policy.humanInput();
   runSettled = (finalText: string) => {
     this.heartbeats.runSettled(finalText);
-    this.delivery.mayEnd();
+    this.injector.mayEnd();
     this.delivery.wake("agent_end");
   };
 
@@ -108,7 +117,7 @@ export class Bridge {
   resume = () => this.delivery.resume();
 
   async report(): Promise<BridgeReport> {
-    const state = this.delivery.state();
+    const state = this.delivery.report();
     const base: BridgeReport = {
       identity: this.identity,
       demoted: this.demoted,
@@ -148,7 +157,10 @@ export class Bridge {
     this.stopped = true;
     clearInterval(this.sweep);
     this.delivery.stop();
+    this.injector.stop();
     this.watchdog?.stop();
+    this.watch?.stop();
+    await this.leftover?.keeper.stop();
     await this.keeper?.stop();
     this.link.close();
     this.log.info("extension stopped", { session: this.identity.session });
@@ -164,54 +176,157 @@ export class Bridge {
       .finally(() => (this.claiming = undefined));
   }
 
-  /** Takes the lease; a second would-be central runs as a satellite and says so. */
+  private newConsumer(): Consumer {
+    return new Consumer({
+      redis: this.link.commands,
+      config: this.config,
+      session: () => this.drainTarget(),
+      heartbeats: this.heartbeats,
+      injector: this.injector,
+      log: this.log,
+      onChange: (state) => {
+        void this.refreshBacklog();
+        if (state === "idle" && this.leftover) void this.leftoverDrained();
+      },
+    });
+  }
+
+  /** What the consumer drains: a promoted pi's old satellite inbox first, then its own session. */
+  private drainTarget(): { session: string; owner: string } | undefined {
+    const keeper = this.leftover?.keeper ?? this.keeper;
+    return keeper && { session: keeper.lease.session, owner: keeper.lease.owner };
+  }
+
+  private takeLease(identity: Identity): Promise<LeaseKeeper> {
+    return startLeaseKeeper({
+      redis: this.link.commands,
+      prefix: this.config.prefix,
+      ...identity,
+      claim: identity.role === "central" ? this.wantsCentral : "explicit",
+      ttl: this.config.leaseTtl,
+      log: this.log,
+      onConflict: (holder) =>
+        this.ctx.ui.notify(`agent-gateway: session ${holder.session} was taken over by pid ${holder.pid} on ${holder.host}`, "warning"),
+      onHandoverAsked: () => void this.handOver(),
+    });
+  }
+
+  /** Takes the lease; a second would-be central runs as a satellite, says so, and keeps watching. */
   private async claim(): Promise<void> {
-    const lease = (identity: Identity) =>
-      startLeaseKeeper({
-        redis: this.link.commands,
-        prefix: this.config.prefix,
-        ...identity,
-        ttl: this.config.leaseTtl,
-        log: this.log,
-        onConflict: (holder) =>
-          this.ctx.ui.notify(`agent-gateway: session ${holder.session} was taken over by pid ${holder.pid} on ${holder.host}`, "warning"),
-      });
     try {
-      this.keeper = await lease(this.identity);
+      this.keeper = await this.takeLease(this.identity);
     } catch (error) {
       if (!(error instanceof LeaseConflictError) || this.identity.role !== "central") throw error;
-      const fallback: Identity = { role: "satellite", session: satelliteId() };
-      this.log.warn("central session already held; running as a satellite", { holder: error.holder, session: fallback.session });
-      this.keeper = await lease(fallback);
-      this.identity = fallback;
-      this.demoted = true;
-      exportIdentity(fallback);
-      this.watchdog?.stop();
-      this.watchdog = undefined;
-      this.ctx.ui.notify(
-        `agent-gateway: the central session is held by pid ${error.holder.pid} on ${error.holder.host}; this pi runs as satellite ${fallback.session}`,
-        "warning",
-      );
+      await this.becomeSatellite(`the central session is held by ${describeHolder(error.holder)}`);
+      return;
     }
+    if (this.identity.role === "central") await this.armWatchdog();
+    await this.listen();
+  }
+
+  private async listen(): Promise<void> {
     const keys = keysFor(this.config.prefix);
     await this.link.listen(inboxesOf(this.identity.session).map(keys.notify));
     this.render();
   }
 
-  private async prepare(batch: Batch): Promise<Prepared> {
-    const intake = await this.heartbeats.intake(this.link.commands, batch.entries.map((e) => e.event));
-    if (intake.events.length === 0) return { urgent: false };
-    const { prompt } = formatBatch(intake.events, {
-      redelivered: batch.redelivered,
-      maxEventAge: this.config.maxEventAge,
-      timeZone: this.config.heartbeat.timezone,
-      heartbeat: intake.checklist === undefined ? undefined : { checklist: intake.checklist },
+  /** Runs on as a satellite (a new one, or after a handover) and watches central to come back. */
+  private async becomeSatellite(why: string): Promise<void> {
+    const fallback: Identity = { role: "satellite", session: satelliteId() };
+    this.log.warn("running as a satellite", { why, session: fallback.session });
+    this.keeper = await this.takeLease(fallback);
+    this.identity = fallback;
+    this.demoted = true;
+    exportIdentity(fallback);
+    this.watchdog?.stop();
+    this.watchdog = undefined;
+    this.ctx.ui.notify(`agent-gateway: ${why}; this pi runs as satellite ${fallback.session} and takes central when it is free`, "warning");
+    this.startWatch();
+    await this.listen();
+  }
+
+  private startWatch(): void {
+    if (!this.wantsCentral || this.stopped) return;
+    this.watch?.stop();
+    this.watch = watchCentral({
+      redis: this.link.commands,
+      prefix: this.config.prefix,
+      claim: this.wantsCentral,
+      ttl: this.config.leaseTtl,
+      log: this.log,
+      take: () => this.promote(),
     });
-    return {
-      prompt: prompt || undefined,
-      urgent: intake.events.some((e) => e.priority === "urgent"),
-      onTaken: intake.checklist === undefined ? undefined : () => this.heartbeats.promptTaken(),
-    };
+  }
+
+  /** Takes central (a watch found it free); the satellite inbox is still drained, first. */
+  private async promote(): Promise<boolean> {
+    if (this.stopped || this.handingOver) return false;
+    const central: Identity = { role: "central", session: CENTRAL_SESSION };
+    let keeper: LeaseKeeper;
+    try {
+      keeper = await this.takeLease(central);
+    } catch (error) {
+      if (error instanceof LeaseConflictError) return false;
+      throw error;
+    }
+    const satellite = this.keeper;
+    this.leftover = satellite && { session: this.identity.session, keeper: satellite };
+    this.keeper = keeper;
+    this.identity = central;
+    this.demoted = false;
+    exportIdentity(central);
+    this.log.info("promoted to the central session", { claim: this.wantsCentral, leftover: this.leftover?.session });
+    this.ctx.ui.notify("agent-gateway: the central session was free; this pi is now the central session (gateway)", "info");
+    await this.armWatchdog();
+    await this.listen();
+    this.delivery.wake("promoted");
+    return true;
+  }
+
+  /** The promoted pi's old satellite inbox and in-flight list are empty: release it, drain central. */
+  private async leftoverDrained(): Promise<void> {
+    const leftover = this.leftover;
+    if (!leftover || this.link.state() !== "connected") return;
+    const keys = keysFor(this.config.prefix);
+    const [waiting, inflight] = await Promise.all([this.link.commands.llen(keys.inbox(leftover.session)), this.link.commands.llen(keys.inflight(leftover.session))]);
+    if (waiting + inflight > 0 || this.leftover !== leftover) return;
+    this.leftover = undefined;
+    await leftover.keeper.stop();
+    this.delivery.wake("satellite inbox drained");
+  }
+
+  /**
+   * An explicit claimant asks for central (this pi holds it by the config default): finish the
+   * batch pi already has (acknowledged, bounded), release, run on as a satellite. What pi was
+   * not given stays in Redis for the new holder.
+   */
+  private async handOver(): Promise<void> {
+    if (this.handingOver || this.identity.role !== "central" || this.wantsCentral !== "default") return;
+    this.handingOver = true;
+    try {
+      this.log.info("handing the central session over to an explicit claimant");
+      const paused = this.delivery.report().paused;
+      await this.delivery.finish(TAKEN_BOUND_MS);
+      this.injector.forget();
+      await this.keeper?.stop();
+      this.keeper = undefined;
+      this.delivery = this.newConsumer();
+      if (paused) this.delivery.pause();
+      await this.becomeSatellite("a supervised central session (GATEWAY_ROLE=central) took central over");
+      this.delivery.wake("handed over");
+    } finally {
+      this.handingOver = false;
+    }
+  }
+
+  /**
+   * The watchdog runs only once heartbeats are expected: one was received in this Redis (the
+   * last-heartbeat key exists) or arrives later; tier 1 has no heartbeat source and no alarm.
+   */
+  private async armWatchdog(): Promise<void> {
+    if (this.watchdog || !this.config.heartbeat.enabled) return;
+    const seen = await this.link.commands.exists(keysFor(this.config.prefix).lastHeartbeat);
+    if (seen && this.identity.role === "central") this.startWatchdog();
   }
 
   private startWatchdog(): void {
@@ -234,6 +349,7 @@ export class Bridge {
   }
 
   private beat(): void {
+    if (!this.watchdog && this.identity.role === "central") this.startWatchdog();
     this.watchdog?.beat();
     if (this.alarm) {
       this.alarm = false;
@@ -272,10 +388,14 @@ export class Bridge {
         ...this.identity,
         link: this.linkState(),
         backlog: this.backlog,
-        paused: this.delivery?.state().paused ?? false,
+        paused: this.delivery?.report().paused ?? false,
         alarm: this.alarm,
         demoted: this.demoted,
       }),
     );
   }
+}
+
+function describeHolder(holder: { pid: number; host: string }): string {
+  return holder.pid > 0 ? `pid ${holder.pid} on ${holder.host}` : "an unreadable lease (taken over when it expires)";
 }

@@ -10,8 +10,8 @@ export type LinkState = "connecting" | "connected" | "reconnecting";
 export interface ConnectionEvents {
   /** A connection became ready (first time or after a reconnect). */
   onReady(): void;
-  /** A notify message arrived (its body is ignored). */
-  onNotify(channel: string): void;
+  /** A notify message arrived ("handover": an explicit claimant asks for the session). */
+  onNotify(channel: string, message: string): void;
   /** The link state changed. */
   onState(state: LinkState): void;
   /** The first connection attempt failed: Redis is down at start. */
@@ -52,7 +52,7 @@ export function openConnection(url: string, name: string, log: Logger, events: C
     client.on("close", changed);
     client.on("reconnecting", changed);
   }
-  subscriber.on("message", (channel: string) => events.onNotify(channel));
+  subscriber.on("message", (channel: string, message: string) => events.onNotify(channel, message));
 
   let warned = false;
   const firstAttempt = (error: Error) => {

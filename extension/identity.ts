@@ -3,11 +3,19 @@
 // pi starts (its bash tool, `agent-gateway push`) report back to this session by default.
 import type { Config } from "../core/config.ts";
 import { CENTRAL_SESSION } from "../core/keys.ts";
-import type { Role } from "../core/sessions.ts";
+import type { Claim, Role } from "../core/sessions.ts";
 
 export interface Identity {
   role: Role;
   session: string;
+}
+
+/**
+ * An explicit GATEWAY_ROLE=central (what setup's tmux session and services start) outranks a pi
+ * that is central only by config.role: it takes central over from it.
+ */
+export function centralClaim(env: NodeJS.ProcessEnv = process.env): Claim {
+  return env.GATEWAY_ROLE === "central" ? "explicit" : "default";
 }
 
 export function satelliteId(pid = process.pid): string {

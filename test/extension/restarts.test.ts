@@ -1,13 +1,13 @@
 // Nothing lost, nothing twice, across a Redis restart (AOF) under a running pi and a pi
-// SIGKILLed between taking a batch and acknowledging it (test seam), with real processes.
+// SIGKILLed between taking a batch and acknowledging it (held there by a test-only extension), with real processes.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { pushEvent } from "../../core/push.ts";
 import { connectRedis, ensureConnected } from "../../core/redis.ts";
-import { pollUntil, startPi, tempDir, waitConnected, waitUserMessage } from "../harness/pi.ts";
+import { fixture, pollUntil, startPi, tempDir, waitConnected, waitUserMessage } from "../harness/pi.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
 
@@ -54,13 +54,14 @@ test("Redis restarted (AOF) while pi runs: an event pushed right after is delive
 test("pi SIGKILLed after pi took a batch and before the ack: the restarted central session receives it once", async () => {
   const prefix = server.prefix();
   const keys = keysFor(prefix);
-  const seam = join(tempDir("seam"), "taken.json");
-  const first = await startPi({ redisUrl: server.url, prefix, config: QUIET, env: { GATEWAY_TEST_SEAM_PAUSE_BEFORE_ACK: seam } });
+  const seam = join(tempDir("seam"), "taken.txt");
+  // The hold-ack fixture holds pi inside its message_end handler: taken, never acknowledged.
+  const first = await startPi({ redisUrl: server.url, prefix, config: QUIET, fixtures: [fixture("hold-ack.ts")], env: { HOLD_ACK_FILE: seam } });
   try {
     await waitConnected(first);
     await push(prefix, { id: "kill-me", type: "survives.kill", source: "test", payload: { n: 1 } });
-    await waitUserMessage(first, "## survives.kill");
-    await pollUntil("the seam to report the taken batch", () => existsSync(seam));
+    await pollUntil("the fixture to report the taken batch", () => existsSync(seam));
+    assert.match(readFileSync(seam, "utf8"), /## survives\.kill/, "pi took the batch into its session");
   } finally {
     await first.kill("SIGKILL");
   }

@@ -1,7 +1,9 @@
-// The central session's watchdog in a real pi: with a 2 s threshold and no heartbeat, exactly
-// one alarm; a heartbeat clears it and re-arms it.
+// The central session's watchdog in a real pi. Tier 2 (a heartbeat source has reported in this
+// Redis before, then the worker stopped): with a 2 s threshold, exactly one alarm; a heartbeat
+// clears it and re-arms it. Tier 1 (no heartbeat source ever): never an alarm.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { keysFor } from "../../core/keys.ts";
 import { pushEvent } from "../../core/push.ts";
 import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { pollUntil, startPi, waitConnected, waitUserMessage } from "../harness/pi.ts";
@@ -12,6 +14,7 @@ const server = await startRedis();
 
 test("watchdog with a 2 s threshold: exactly one alarm while silent, reset by a heartbeat", async () => {
   const prefix = server.prefix();
+  await server.client().set(keysFor(prefix).lastHeartbeat, String(Date.now() - 60_000));
   const pi = await startPi({
     redisUrl: server.url,
     prefix,
@@ -37,6 +40,20 @@ test("watchdog with a 2 s threshold: exactly one alarm while silent, reset by a 
     await pollUntil("a second alarm after the next silence", () => alarms().length === 2);
   } finally {
     producer.disconnect();
+    await pi.kill();
+  }
+});
+
+test("tier 1 (no heartbeat ever received in this Redis): no watchdog alarm, even with a 1 s threshold", async () => {
+  const prefix = server.prefix();
+  const pi = await startPi({ redisUrl: server.url, prefix, config: { sweepInterval: "10m", watchdog: { threshold: "1s", checkEvery: "100ms" } } });
+  try {
+    await waitConnected(pi);
+    // Three thresholds of silence (nothing to await for an absence).
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.deepEqual(pi.notifications().filter((n) => /watchdog/.test(n.message)), []);
+    assert.doesNotMatch(pi.statuses().at(-1) ?? "", /watchdog alarm/);
+  } finally {
     await pi.kill();
   }
 });

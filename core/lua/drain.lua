@@ -6,19 +6,28 @@
   ack memory window is not redelivered: it moves to the dead-letter list with that reason, so
   even a wrongly reused id is never dropped silently.
 
-  KEYS[1]  in-flight list (oldest first)
-  KEYS[2]  acknowledged-ids sorted set (score = ack time, ms)
-  KEYS[3]  dead-letter list
-  KEYS[4..] inboxes, drained in this order (producers LPUSH, so the oldest is at the right)
-  ARGV[1]  max entries per batch
-  ARGV[2]  max bytes per batch (the first entry is always taken, whatever its size)
-  ARGV[3]  now, ms
-  ARGV[4]  ack memory window, ms
-  Returns: { redelivered (0|1), entry, entry, ... } oldest first; { 0 } when there is nothing
+  Refused for a caller whose owner token does not hold the session's lease, so two consumers
+  never drain one inbox or take one in-flight batch.
+
+  KEYS[1]  session lease key
+  KEYS[2]  in-flight list (oldest first)
+  KEYS[3]  acknowledged-ids sorted set (score = ack time, ms)
+  KEYS[4]  dead-letter list
+  KEYS[5..] inboxes, drained in this order (producers LPUSH, so the oldest is at the right)
+  ARGV[1]  lease owner token ('' = unguarded: a tool that holds no lease)
+  ARGV[2]  max entries per batch
+  ARGV[3]  max bytes per batch (the first entry is always taken, whatever its size)
+  ARGV[4]  now, ms
+  ARGV[5]  ack memory window, ms
+  Returns: { redelivered (0|1), entry, entry, ... } oldest first; { 0 } when there is nothing;
+           { -1 } when the lease is not held by ARGV[1]
 ]]
-local inflight, acked = KEYS[1], KEYS[2]
-local maxCount, maxBytes = tonumber(ARGV[1]), tonumber(ARGV[2])
-local now, window = tonumber(ARGV[3]), tonumber(ARGV[4])
+--- @include "includes/lease-holder"
+--- @include "includes/dead-record"
+if ARGV[1] ~= '' and leaseHolder(KEYS[1], ARGV[1]) ~= 'mine' then return { -1 } end
+local inflight, acked, dead = KEYS[2], KEYS[3], KEYS[4]
+local maxCount, maxBytes = tonumber(ARGV[2]), tonumber(ARGV[3])
+local now, window = tonumber(ARGV[4]), tonumber(ARGV[5])
 
 local parked = redis.call('LRANGE', inflight, 0, -1)
 if #parked > 0 then
@@ -29,7 +38,7 @@ if #parked > 0 then
     local id = ok and type(decoded) == 'table' and type(decoded.id) == 'string' and decoded.id
     if id and redis.call('ZSCORE', acked, id) then
       redis.call('LREM', inflight, 1, raw)
-      redis.call('LPUSH', KEYS[3], cjson.encode({ reason = 'already acknowledged: redelivery suppressed', at = now, raw = raw }))
+      redis.call('LPUSH', dead, deadRecord('already acknowledged: redelivery suppressed', raw))
     else
       result[#result + 1] = raw
     end
@@ -39,7 +48,7 @@ end
 
 local result = { 0 }
 local bytes = 0
-for k = 4, #KEYS do
+for k = 5, #KEYS do
   local room = maxCount - (#result - 1)
   if room <= 0 or (bytes >= maxBytes and #result > 1) then break end
   local slice = redis.call('LRANGE', KEYS[k], -room, -1)

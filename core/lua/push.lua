@@ -21,6 +21,7 @@
   ARGV[8..] 3 per event: event id, event JSON, origin session id ('' = none)
   Returns: one integer per event: inboxes reached; 0 = duplicate (its id was already pushed)
 ]]
+--- @include "includes/dead-record"
 local central, cap, expireAt = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local inboxPrefix, notifyPrefix, leasePrefix, deadPrefix = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local FIRST = 8
@@ -102,11 +103,9 @@ for _, sid in ipairs(order) do
     local length = callChunked('LPUSH', inbox, entries)
     if type(length) == 'table' then length = length[#length] end
     if cap > 0 and length > cap then
-      local time = redis.call('TIME')
-      local at = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
       for _ = 1, length - cap do
         local oldest = redis.call('RPOP', inbox)
-        redis.call('LPUSH', deadPrefix .. sid, cjson.encode({ reason = 'overflow', at = at, raw = oldest }))
+        redis.call('LPUSH', deadPrefix .. sid, deadRecord('overflow', oldest))
       end
       redis.call('HINCRBY', KEYS[1], sid, length - cap)
     end

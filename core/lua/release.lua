@@ -8,15 +8,13 @@
   ARGV[2]  owner token
   Returns: 1 released, 0 not held by this owner
 ]]
-local current = redis.call('GET', KEYS[1])
-if not current then
+--- @include "includes/lease-holder"
+local holder = leaseHolder(KEYS[1], ARGV[2])
+if holder == 'free' then
   redis.call('SREM', KEYS[2], ARGV[1])
   return 0
 end
-local ok, decoded = pcall(cjson.decode, current)
-if ok and type(decoded) == 'table' and decoded.owner == ARGV[2] then
-  redis.call('DEL', KEYS[1])
-  redis.call('SREM', KEYS[2], ARGV[1])
-  return 1
-end
-return 0
+if holder ~= 'mine' then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+return 1

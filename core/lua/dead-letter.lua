@@ -5,14 +5,14 @@
 
   KEYS[1]  in-flight list
   KEYS[2]  dead-letter list (newest left)
-  ARGV[1]  now, ms
-  ARGV[2..] pairs: raw entry exactly as drained, reason
+  ARGV[1..] pairs: raw entry exactly as drained, reason
   Returns: number of entries moved
 ]]
+--- @include "includes/dead-record"
 local moved = 0
-for i = 2, #ARGV, 2 do
+for i = 1, #ARGV, 2 do
   if redis.call('LREM', KEYS[1], 1, ARGV[i]) > 0 then
-    redis.call('LPUSH', KEYS[2], cjson.encode({ reason = ARGV[i + 1], at = tonumber(ARGV[1]), raw = ARGV[i] }))
+    redis.call('LPUSH', KEYS[2], deadRecord(ARGV[i + 1], ARGV[i]))
     moved = moved + 1
   end
 end

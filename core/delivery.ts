@@ -1,0 +1,299 @@
+// The consumer loop, written once for every consumer (the pi extension, the tier-4 daemon):
+// drain a batch (core's atomic script) → prepare it (heartbeat intake, format) → hand it to an
+// injector → acknowledge once the injector says its pi took it. One batch outstanding at a time;
+// the consumer knows nothing of pi, only the small Injector below.
+//
+// States (exactly one at a time; `wake` in any state but idle only marks "again"):
+//   idle           nothing outstanding.        wake → draining (acknowledging when an ack is owed);
+//                                              stays idle while paused or the injector has no room
+//   draining       drain script + prepare.     empty → idle · nothing to show → acknowledging ·
+//                                              a prompt → handedOver · failure → retrying
+//   handedOver     the injector has the prompt. taken → acknowledging · not taken → retrying
+//                                              (the batch stays in flight; the next drain redelivers it)
+//   acknowledging  ack script runs.            done → idle (and drains again) · failure → retrying,
+//                                              and the ack is retried before any new drain
+//   retrying       back-off timer.             timer → idle (and wake)
+//   stopped        final; reached from any state by stop().
+// A drain or ack refused because this consumer no longer holds the session's lease is not
+// retried: the new holder gets the batch (redelivered) and this loop goes idle.
+import type { Redis } from "ioredis";
+import type { Config } from "./config.ts";
+import { ackBatch, drainBatch, LeaseNotHeldError, type Batch } from "./drain.ts";
+import { formatBatch } from "./format.ts";
+import type { Heartbeats } from "./heartbeat-intake.ts";
+import type { Logger } from "./log.ts";
+
+export type ConsumerState = "idle" | "draining" | "handedOver" | "acknowledging" | "retrying" | "stopped";
+
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 60_000;
+
+/** A drained batch as the agent will see it. */
+export interface PreparedPrompt {
+  prompt: string;
+  urgent: boolean;
+  /** The batch's events are all heartbeats. */
+  onlyHeartbeats: boolean;
+  /** It carries the heartbeat checklist: the run's reply feeds the heartbeat back-off. */
+  heartbeat: boolean;
+  events: number;
+  redelivered: boolean;
+}
+
+/** What the injector reports back for one handed-over prompt (call one of them, once). */
+export interface Handover {
+  /** pi took the prompt into its session; resolves once the batch is acknowledged (or given up). */
+  taken(): Promise<void>;
+  /** pi will never take it: the batch stays in flight and is redelivered. */
+  notTaken(reason: string): void;
+}
+
+/** How the loop reaches pi: the extension's pi API or the daemon's command queue. */
+export interface Injector {
+  /** Room for a batch now; when false the loop waits until the injector wakes it. */
+  hasRoom(): boolean;
+  send(prepared: PreparedPrompt, handover: Handover): void;
+}
+
+export interface ConsumerOptions {
+  redis: Redis;
+  config: Pick<Config, "prefix" | "maxEventBytes" | "drainBatch" | "drainBatchBytes" | "ackMemory" | "maxEventAge" | "heartbeat">;
+  /** The session drained and the lease owner token it is held with; undefined before the lease is taken. */
+  session(): { session: string; owner: string } | undefined;
+  heartbeats: Heartbeats;
+  injector: Injector;
+  log: Logger;
+  /** Every transition, and pause/resume (for status lines). */
+  onChange?(state: ConsumerState): void;
+}
+
+export interface ConsumerReport {
+  state: ConsumerState;
+  paused: boolean;
+  outstanding?: { events: number; redelivered: boolean };
+  delivered: number;
+  lastError?: string;
+}
+
+export class Consumer {
+  private current: ConsumerState = "idle";
+  private paused = false;
+  private again = false;
+  /** The batch handed over, until acknowledged or given back. */
+  private outstanding: Batch | undefined;
+  /** Taken by pi, but the ack failed: acknowledged before anything new is drained. */
+  private owed: Batch | undefined;
+  private delivered = 0;
+  private failures = 0;
+  private lastError: string | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private settled: (() => void) | undefined;
+
+  constructor(private readonly o: ConsumerOptions) {}
+
+  get state(): ConsumerState {
+    return this.current;
+  }
+
+  /** Something may be waiting: drain unless a batch is already on its way. */
+  wake(reason: string): void {
+    if (this.current !== "idle") {
+      if (this.current !== "stopped") this.again = true;
+      return;
+    }
+    if (this.paused || !this.o.session()) return;
+    if (this.owed) return void this.acknowledge(this.owed);
+    if (!this.o.injector.hasRoom()) return;
+    this.o.log.debug("wake", { reason });
+    void this.drain();
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.o.onChange?.(this.current);
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.o.onChange?.(this.current);
+    this.wake("resume");
+  }
+
+  report(): ConsumerReport {
+    const batch = this.outstanding;
+    return {
+      state: this.current,
+      paused: this.paused,
+      outstanding: batch && { events: batch.entries.length, redelivered: batch.redelivered },
+      delivered: this.delivered,
+      lastError: this.lastError,
+    };
+  }
+
+  /** Final: nothing new is drained. A batch pi takes later is still acknowledged; one it never takes stays in flight. */
+  stop(): void {
+    clearTimeout(this.retryTimer);
+    this.to("stopped");
+    this.settle();
+  }
+
+  /**
+   * Stops draining for a handover: waits (at most `bound` ms) until the batch pi already has is
+   * acknowledged or given back, then stops. What was never handed over stays in Redis.
+   */
+  async finish(bound: number): Promise<void> {
+    this.paused = true;
+    if (this.current === "handedOver" || this.current === "acknowledging" || this.current === "draining") {
+      const done = new Promise<void>((resolve) => (this.settled = resolve));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, bound)))]);
+      clearTimeout(timer);
+    }
+    this.stop();
+  }
+
+  private holder(): { session: string; owner: string } {
+    const holder = this.o.session();
+    if (!holder) throw new LeaseNotHeldError("no lease taken yet");
+    return holder;
+  }
+
+  private to(state: ConsumerState): void {
+    if (this.current === "stopped") return;
+    this.current = state;
+    this.o.onChange?.(state);
+  }
+
+  private settle(): void {
+    const settled = this.settled;
+    this.settled = undefined;
+    settled?.();
+  }
+
+  /** Back to idle; drains again when something woke it meanwhile (or `more` says so). */
+  private rest(more = false): void {
+    if (this.current === "stopped") return;
+    this.to("idle");
+    this.settle();
+    const again = this.again || more;
+    this.again = false;
+    if (again) this.wake("more");
+  }
+
+  private async drain(): Promise<void> {
+    this.to("draining");
+    this.again = false;
+    const { redis, config, log } = this.o;
+    try {
+      const { session, owner } = this.holder();
+      const batch = await drainBatch(redis, config, session, owner);
+      for (const { raw, reason } of batch.deadLettered) log.warn("dead-lettered", { reason, raw: raw.subarray(0, 200).toString() });
+      if (batch.entries.length === 0) {
+        this.succeeded();
+        return this.rest(batch.deadLettered.length > 0);
+      }
+      log.info("drained", { events: batch.entries.length, redelivered: batch.redelivered, ids: batch.entries.map((e) => e.event.id) });
+      const prepared = await this.prepare(batch);
+      this.succeeded();
+      if (this.current === "stopped") return;
+      if (!prepared) return void this.acknowledge(batch);
+      this.handOver(batch, prepared);
+    } catch (error) {
+      this.failed(error);
+    }
+  }
+
+  private async prepare(batch: Batch): Promise<PreparedPrompt | undefined> {
+    const { redis, config, heartbeats } = this.o;
+    const intake = await heartbeats.intake(redis, batch.entries.map((e) => e.event));
+    if (intake.events.length === 0) return undefined; // only heartbeats, and the policy says no prompt
+    const formatted = formatBatch(intake.events, {
+      redelivered: batch.redelivered,
+      maxEventAge: config.maxEventAge,
+      timeZone: config.heartbeat.timezone,
+      heartbeat: intake.checklist === undefined ? undefined : { checklist: intake.checklist },
+    });
+    if (!formatted.prompt) return undefined;
+    return {
+      prompt: formatted.prompt,
+      urgent: intake.events.some((e) => e.priority === "urgent"),
+      onlyHeartbeats: formatted.heartbeats === intake.events.length,
+      heartbeat: intake.checklist !== undefined,
+      events: batch.entries.length,
+      redelivered: batch.redelivered,
+    };
+  }
+
+  private handOver(batch: Batch, prepared: PreparedPrompt): void {
+    this.to("handedOver");
+    this.outstanding = batch;
+    let answered = false;
+    const answer = () => {
+      // Still answered after stop(): a batch pi takes while the consumer stops is acknowledged.
+      const first = !answered && this.outstanding === batch;
+      answered = true;
+      return first;
+    };
+    this.o.injector.send(prepared, {
+      taken: async () => {
+        if (!answer()) return;
+        if (prepared.heartbeat) this.o.heartbeats.promptTaken();
+        await this.acknowledge(batch);
+      },
+      notTaken: (reason) => {
+        if (!answer()) return;
+        this.o.log.warn("pi did not take the batch; it stays in flight and is redelivered", { reason, ids: batch.entries.map((e) => e.event.id) });
+        this.outstanding = undefined;
+        this.failed(new Error(reason));
+      },
+    });
+  }
+
+  private async acknowledge(batch: Batch): Promise<void> {
+    this.to("acknowledging");
+    this.owed = undefined;
+    try {
+      await ackBatch(this.o.redis, this.o.config, batch, this.holder().owner);
+      this.delivered += batch.entries.length;
+      this.o.log.info("acknowledged", { ids: batch.entries.map((e) => e.event.id) });
+    } catch (error) {
+      if (this.outstanding === batch) this.outstanding = undefined;
+      if (error instanceof LeaseNotHeldError) {
+        this.o.log.warn("ack refused: the session's lease is held by another consumer, which gets the batch again", { ids: batch.entries.map((e) => e.event.id) });
+        return this.rest();
+      }
+      this.owed = batch;
+      this.o.log.warn("ack failed; retried before the next drain", { error });
+      return this.failed(error);
+    }
+    if (this.outstanding === batch) this.outstanding = undefined;
+    this.rest(true);
+  }
+
+  private succeeded(): void {
+    this.failures = 0;
+    this.lastError = undefined;
+  }
+
+  /** Waits with exponential back-off; the in-flight list keeps the batch meanwhile. */
+  private failed(error: unknown): void {
+    if (this.current === "stopped") return;
+    if (error instanceof LeaseNotHeldError) {
+      this.o.log.warn("drain refused: this consumer does not hold the session's lease", { session: this.o.session()?.session });
+      this.lastError = error.message;
+      return this.rest();
+    }
+    this.failures += 1;
+    this.lastError = error instanceof Error ? error.message : String(error);
+    const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (this.failures - 1));
+    this.o.log.warn("delivery failed; retrying", { error: this.lastError, delay });
+    this.to("retrying");
+    this.settle();
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.to("idle");
+      this.wake("retry");
+    }, delay);
+    this.retryTimer.unref();
+  }
+}
