@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The always-on central pi session: `GATEWAY_ROLE=central pi` in a detached tmux session
-# (attach with `tmux attach -t agent-gateway`). `ensure` starts it when absent and prints
+# (attach with `tmux attach -t agent-gateway`), restarted by keep-running.sh --always whatever
+# its exit code but 78 (so Ctrl+D brings a fresh pi back; `stop` ends it for good). Its lease
+# says supervised (GATEWAY_SUPERVISED=1), which `status` shows. `ensure` starts it when absent and prints
 # "started" or "running"; `supervise` (for launchd/systemd) ensures it, then waits and exits 1
 # once it is gone so the supervisor brings it back; `stop` ends it.
 set -euo pipefail
@@ -21,13 +23,13 @@ ensure() {
     exit 78
   fi
   # tmux may already run a server with another environment: pass what pi needs explicitly.
-  local env_args=(-e GATEWAY_ROLE=central -e "PATH=$PATH")
+  local env_args=(-e GATEWAY_ROLE=central -e GATEWAY_SUPERVISED=1 -e "PATH=$PATH")
   local var
   for var in HOME AGENT_GATEWAY_HOME PI_CODING_AGENT_DIR REDIS_URL; do
     if [ -n "${!var:-}" ]; then env_args+=(-e "$var=${!var}"); fi
   done
   tmux new-session -d -s "$SESSION" -c "$HOME" "${env_args[@]}" \
-    "$(printf '%q ' "$here/keep-running.sh" "$pi_bin")"
+    "$(printf '%q ' "$here/keep-running.sh" --always "$pi_bin")"
   echo started
 }
 
