@@ -2,6 +2,7 @@
 // is a list of sections, each a small function of the report: add a section to extend it.
 import { EXIT } from "../../core/config.ts";
 import { formatDuration } from "../../core/duration.ts";
+import { CENTRAL_SESSION } from "../../core/keys.ts";
 import { readState, type GatewayState } from "../../core/inspect.ts";
 import { countSpooled } from "../../core/spool.ts";
 import { configFrom, parse, safeUrl, withRedis, type Command } from "../cli-kit.ts";
@@ -9,7 +10,8 @@ import { table } from "../table.ts";
 
 const usage = `Usage: agent-gateway status [--json]
 
-Shows the Redis persistence mode, registered sessions (role, pid, host, age, lease left) and,
+Shows the Redis persistence mode, who holds the central session (pid, host, since when,
+supervised or not) and how long the central inbox has waited, registered sessions (role, pid, host, age, lease left) and,
 per inbox, the events waiting (backlog), drained but not yet acknowledged (in flight), dead
 letters, overflow (events the inbox cap moved to dead letters) and the oldest event's age;
 the last heartbeat; events spooled locally while Redis was unreachable.
@@ -31,6 +33,17 @@ const ago = (now: number, then: number | undefined) => (then === undefined ? "-"
 const redisSection: Section = (r) => {
   const warn = r.persistence.aof ? "" : "  (AOF off: a Redis restart can lose waiting events)";
   return [`Redis: ${r.redisUrl}, persistence ${r.persistence.mode}${warn}`];
+};
+
+/** Who holds central (pid, host, since, supervised) and how long the central inbox has waited. */
+const centralSection: Section = (r, now) => {
+  const central = r.sessions.find((s) => s.session === CENTRAL_SESSION)?.lease;
+  const inbox = r.inboxes.find((i) => i.session === CENTRAL_SESSION);
+  const waited = inbox?.oldestTs === undefined ? "nothing waiting" : `oldest waiting ${ago(now, inbox.oldestTs)}`;
+  if (!central) return ["", `Central: nobody holds it (${waited}); start it: ./setup.sh 2, or run pi`];
+  const how = central.supervised ? "supervised" : "not supervised";
+  const claim = central.claim === "default" ? ", central by the config default" : "";
+  return ["", `Central: pid ${central.pid} on ${central.host}, since ${ago(now, central.started)} ago (${how}${claim}); ${waited}`];
 };
 
 const sessionsSection: Section = (r, now) => {
@@ -72,7 +85,7 @@ const daemonSection: Section = (r, now) => {
   ];
 };
 
-const SECTIONS: Section[] = [redisSection, sessionsSection, inboxesSection, heartbeatSection, spoolSection, daemonSection];
+const SECTIONS: Section[] = [redisSection, centralSection, sessionsSection, inboxesSection, heartbeatSection, spoolSection, daemonSection];
 
 export function renderStatus(report: StatusReport, now = Date.now()): string[] {
   return SECTIONS.flatMap((section) => section(report, now));

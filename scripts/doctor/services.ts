@@ -1,8 +1,10 @@
-// The always-on parts (tier 2 and up): the central tmux session, and the services that keep
-// the worker, the central session and the tripwire check running (or the fallback in use).
+// The always-on parts (tier 2 and up): the central tmux session, who holds the central lease
+// (central.ts), and the services that keep the worker, the central session and the tripwire
+// check running (or the fallback in use).
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { centralHolderCheck } from "./central.ts";
 import { result, notInTier, type Check, type CheckResult, type DoctorContext } from "./check.ts";
 import { TMUX_SESSION } from "./install-state.ts";
 import { restartHint } from "./worker.ts";
@@ -17,7 +19,7 @@ function tmuxCheck(ctx: DoctorContext): CheckResult {
   const dead = panes.stdout.trim().split("\n")[0];
   return dead === "1"
     ? result("tmux", "fail", `tmux session "${TMUX_SESSION}" exists but its pi exited`, `tmux kill-session -t ${TMUX_SESSION}, then ${restartHint(ctx, "central")}`)
-    : result("tmux", "ok", `session "${TMUX_SESSION}" is running the central pi (attach: tmux attach -t ${TMUX_SESSION})`);
+    : result("tmux", "ok", `session "${TMUX_SESSION}" is running (attach: tmux attach -t ${TMUX_SESSION})`);
 }
 
 function pidAlive(file: string): number | undefined {
@@ -65,8 +67,9 @@ function serviceCheck(ctx: DoctorContext): CheckResult {
 
 export const serviceChecks: Check = async (ctx) => {
   const { tier } = ctx.install;
-  if (tier < 2) return [notInTier("tmux", tier, 2), notInTier("services", tier, 2)];
+  if (tier < 2) return [notInTier("tmux", tier, 2), notInTier("central holder", tier, 2), notInTier("services", tier, 2)];
   // Tier 4: the daemon is the central session; no tmux pi.
   const tmux = tier >= 4 ? result("tmux", "skip", "tier 4: the daemon is the central session") : tmuxCheck(ctx);
-  return [tmux, serviceCheck(ctx)];
+  const holder = tmux.status === "fail" ? result("central holder", "skip", "no central pi to check (see the tmux line)") : await centralHolderCheck(ctx);
+  return [tmux, holder, serviceCheck(ctx)];
 };

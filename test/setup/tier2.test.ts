@@ -70,7 +70,7 @@ test("a second run changes nothing", async () => {
 
 test("doctor says ok for the worker and the tmux session", async () => {
   const { report } = await doctor();
-  for (const name of ["redis", "extension", "worker", "tmux"]) assert.equal(check(report, name).status, "ok", JSON.stringify(check(report, name)));
+  for (const name of ["redis", "extension", "worker", "tmux", "central holder"]) assert.equal(check(report, name).status, "ok", JSON.stringify(check(report, name)));
   assert.equal(check(report, "services").status, "warn");
   assert.match(check(report, "services").detail, /fallback in use/);
 });
