@@ -325,8 +325,13 @@ export class Bridge {
    */
   private async armWatchdog(): Promise<void> {
     if (this.watchdog || !this.config.heartbeat.enabled) return;
-    const seen = await this.link.commands.exists(keysFor(this.config.prefix).lastHeartbeat);
-    if (seen && this.identity.role === "central") this.startWatchdog();
+    try {
+      const seen = await this.link.commands.exists(keysFor(this.config.prefix).lastHeartbeat);
+      if (seen && this.identity.role === "central") this.startWatchdog();
+    } catch (error) {
+      // Unknown for now: the first heartbeat received arms it.
+      this.log.debug("cannot tell whether heartbeats are expected", { error });
+    }
   }
 
   private startWatchdog(): void {

@@ -17,7 +17,7 @@ const producer = await server.consumer();
 const statusOf = (pi: RpcPi) => pi.statuses().at(-1) ?? "";
 const markers = (pi: RpcPi) => pi.userMessages().flatMap((t) => [...t.matchAll(/"marker":\s*"(k\d+)"/g)].map((m) => m[1]!));
 
-test("central pi SIGKILLed and restarted within 1 s: the new pi is central, an event pushed right after is delivered within 5 s", async () => {
+test("central pi SIGKILLed and restarted within 1 s: the new pi is central, an event pushed right after is delivered within 5 s", async (t) => {
   const prefix = server.prefix();
   const home = tempDir("home");
   // The default lease TTL (30 s): the dead pi's lease is still alive when the new one starts.
@@ -32,13 +32,14 @@ test("central pi SIGKILLed and restarted within 1 s: the new pi is central, an e
     await pushEvent(producer, testConfig(server.url, prefix), { type: "after.restart", source: "test" });
     await waitUserMessage(second, "## after.restart", 5_000);
     const took = Date.now() - pushed;
+    t.diagnostic(`delivered ${took} ms after the push`);
     assert.ok(took < 5_000, `delivered after ${took} ms`);
   } finally {
     await second.kill();
   }
 });
 
-test("a lease written as if by another machine is taken over within leaseTtl + 2 s after it stops being refreshed", async () => {
+test("a lease written as if by another machine is taken over within leaseTtl + 2 s after it stops being refreshed", async (t) => {
   const prefix = server.prefix();
   const ttl = 2_000;
   const foreign = { ...newLease(CENTRAL_SESSION, "central"), hostId: "another-machine", host: "elsewhere" };
@@ -56,6 +57,7 @@ test("a lease written as if by another machine is taken over within leaseTtl + 2
     written = Date.now();
     await pi.waitFor("the promotion notice", (l) => l.method === "notify" && /now the central session/.test(String(l.message)), ttl + 4_000);
     const took = Date.now() - written;
+    t.diagnostic(`central ${took} ms after the last refresh (lease TTL ${ttl} ms)`);
     assert.ok(took <= ttl + 2_000, `central after ${took} ms`);
     await pollUntil("the status line to show gateway", () => /^gateway · connected/.test(statusOf(pi)));
     await pushEvent(producer, testConfig(server.url, prefix), { type: "after.takeover", source: "test" });
@@ -66,10 +68,11 @@ test("a lease written as if by another machine is taken over within leaseTtl + 2
   }
 });
 
-test("default-role central running, supervised central starts: it holds gateway within 5 s, the other runs as satellite; every event once, by one consumer", async () => {
+test("default-role central running, supervised central starts: it holds gateway within 5 s, the other runs as satellite; every event once, by one consumer", async (t) => {
   const prefix = server.prefix();
   const config = testConfig(server.url, prefix);
-  const piConfig = { sweepInterval: "2s", leaseTtl: "3s" };
+  // Batches of at most 50: formatBatch lists up to 50 events one by one, so every marker shows.
+  const piConfig = { sweepInterval: "2s", leaseTtl: "3s", drainBatch: 50 };
   const byDefault = await startPi({ redisUrl: server.url, prefix, config: piConfig });
   let supervised: RpcPi | undefined;
   const sent: string[] = [];
@@ -85,8 +88,10 @@ test("default-role central running, supervised central starts: it holds gateway 
   try {
     assert.match(await waitConnected(byDefault), /^gateway · connected/);
     await sleep(1_000);
-    const started = Date.now();
     supervised = await startPi({ redisUrl: server.url, prefix, role: "central", config: piConfig });
+    // From the moment its gateway extension is up (pi's own start-up is not the gateway's to bound).
+    await supervised.waitFor("the supervised pi's first status line", (l) => l.method === "setStatus" && l.statusKey === "agent-gateway", 60_000);
+    const started = Date.now();
     await pollUntil("the supervised pi to hold gateway", () => /^gateway · connected/.test(statusOf(supervised!)), 15_000);
     const took = Date.now() - started;
     await pollUntil("the default-role pi to show satellite", () => /satellite/.test(statusOf(byDefault)));
@@ -99,7 +104,8 @@ test("default-role central running, supervised central starts: it holds gateway 
     const shown = [...markers(byDefault), ...markers(supervised)];
     assert.equal(shown.length, sent.length, "none shown by both, none twice");
     assert.deepEqual([...new Set(shown)].sort(), [...sent].sort(), "none lost");
-    assert.ok(took < 5_000 + 3_000, `handover after ${took} ms (pi start included)`);
+    t.diagnostic(`supervised pi central ${took} ms after its extension started; ${sent.length} events, each shown once`);
+    assert.ok(took < 5_000, `handover after ${took} ms`);
     assert.equal(await producer.llen(keys.dead(CENTRAL_SESSION)), 0);
   } finally {
     pushing = false;
