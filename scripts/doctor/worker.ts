@@ -2,7 +2,8 @@
 import { result, notInTier, type Check, type DoctorContext } from "./check.ts";
 
 export function restartHint({ install, config }: DoctorContext, unit: "worker" | "central"): string {
-  const log = `${config.paths.logs}/${unit}.out`;
+  // The central pi's own log is the extension's, written in every service mode (central.out is launchd's only).
+  const log = unit === "central" ? `${config.paths.logs}/extension.log; tmux attach -t agent-gateway` : `${config.paths.logs}/${unit}.out`;
   switch (install.services) {
     case "systemd":
       return `systemctl --user restart agent-gateway-${unit} (logs: journalctl --user -u agent-gateway-${unit})`;
