@@ -58,7 +58,7 @@ export class Bridge {
     this.identity = requestedIdentity(config);
     exportIdentity(this.identity);
     this.heartbeats = new Heartbeats(config, log, () => this.beat());
-    this.link = openConnection(config.redisUrl, `agent-gateway:${this.identity.session}`, log, {
+    this.link = openConnection(config, `agent-gateway:${this.identity.session}`, log, {
       onReady: () => this.connected(),
       onNotify: () => this.delivery.wake("notify"),
       onState: () => this.render(),
