@@ -93,7 +93,7 @@ export async function pushOrSpool(
       return await attempt(config, events, ids, name);
     } catch (failure) {
       // A refused connection spools at once (Redis is down); a failover is retried a while.
-      const failingOver = isTransient(failure) && !(failure instanceof RedisUnreachableError && failure.reason === "ECONNREFUSED");
+      const failingOver = isTransient(failure) && !(failure instanceof RedisUnreachableError && failure.code === "ECONNREFUSED");
       const pause = backoff.next();
       if (failingOver && Date.now() + pause < deadline) {
         await new Promise((resolve) => setTimeout(resolve, pause));

@@ -24,6 +24,10 @@ export class RedisUnreachableError extends Error {
   ) {
     super(`Redis at ${where} is unreachable (${reason})`, options);
   }
+  /** The socket's error code (ECONNREFUSED, ECONNRESET …), when the cause has one. */
+  get code(): string | undefined {
+    return (this.cause as NodeJS.ErrnoException | undefined)?.code;
+  }
 }
 
 /** Redis answered with an error reply; `code` is its first word (NOPERM, OOM, WRONGTYPE …). */
@@ -133,7 +137,7 @@ export function classifyRedisError(error: unknown, ctx: ClassifyContext): unknow
   const tls = tlsFailure(error as NodeJS.ErrnoException, ctx);
   if (tls) return tls;
   const errno = (error as NodeJS.ErrnoException).code;
-  if (errno && NETWORK_CODES.has(errno)) return new RedisUnreachableError(ctx.where, errno, { cause: error });
+  if (errno && NETWORK_CODES.has(errno)) return new RedisUnreachableError(ctx.where, error.message, { cause: error });
   if (error.name === "MaxRetriesPerRequestError" || error.name === "ClusterAllFailedError" || IOREDIS_OFFLINE.some((m) => error.message.startsWith(m))) {
     return new RedisUnreachableError(ctx.where, /timed? ?out|TIMEDOUT/.test(error.message) ? "no answer in time" : "connection lost", { cause: error });
   }

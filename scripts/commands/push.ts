@@ -46,7 +46,7 @@ async function logOutcome(config: Config, outcome: ProducerOutcome): Promise<voi
   const flushed = outcome.flushed;
   if (!outcome.spooled && !flushed?.delivered && !flushed?.rejected.length && !outcome.flushError) return;
   const log = cliLogger(config);
-  if (outcome.spooled) log.warn("event spooled", { id: outcome.ids[0], reason: outcome.spoolReason, spool: config.paths.spool });
+  if (outcome.spooled) log.warn("Redis unreachable: event spooled", { id: outcome.ids[0], reason: outcome.spoolReason, spool: config.paths.spool });
   if (flushed?.delivered) log.info("spool flushed", { delivered: flushed.delivered, duplicates: flushed.duplicates });
   for (const { reason } of flushed?.rejected ?? []) log.warn("corrupt spool line moved aside", { reason, file: flushed!.rejectedFile });
   if (outcome.flushError) log.error("spool not flushed", { error: outcome.flushError });
