@@ -23,7 +23,7 @@ const REQUIRED: Probe[] = [
   ["pttl", (r, key) => r.pttl(key)],
   ["del", (r, key) => r.del(key)],
   ["publish", (r, _key, channel) => r.publish(channel, "probe")],
-  ["multi/exec", (r, key) => r.multi().llen(key).exec()],
+  ["multi", (r) => r.call("MULTI").then(() => r.call("DISCARD"))],
 ];
 const OPTIONAL: Probe[] = [
   ["info", (r) => r.info("memory")],
