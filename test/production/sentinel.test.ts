@@ -75,14 +75,18 @@ test("Sentinel failover while 2 producers push 1 000 events each: every event is
   const acknowledged = new Set<string>();
   const spooled = new Set<string>();
   let failedOver: Promise<number> | undefined;
+  // Each producer keeps 4 pushes in flight (4 connections), as a busy host's cron jobs would.
+  const LANES = 4;
   await Promise.all(
-    producers.map(async (config, p) => {
-      for (let i = 0; i < PER_PRODUCER; i++) {
-        if (p === 0 && i === 300) failedOver = setup.failover();
-        const outcome = await pushOrSpool(config, { type: "load", source: `producer-${p}`, id: `p${p}-${i}` });
-        for (const id of outcome.ids) (outcome.spooled ? spooled : acknowledged).add(id);
-      }
-    }),
+    producers.flatMap((config, p) =>
+      Array.from({ length: LANES }, async (_, lane) => {
+        for (let i = lane; i < PER_PRODUCER; i += LANES) {
+          if (p === 0 && i === 300) failedOver = setup.failover();
+          const outcome = await pushOrSpool(config, { type: "load", source: `producer-${p}`, id: `p${p}-${i}` });
+          for (const id of outcome.ids) (outcome.spooled ? spooled : acknowledged).add(id);
+        }
+      }),
+    ),
   );
   const newMaster = await failedOver!;
   assert.notEqual(newMaster, setup.master.port, "the failover promoted the replica");
