@@ -67,6 +67,18 @@ async function flushAll(config: Config): Promise<void> {
   }
 }
 
+test("REDIS_URL at a replica (READONLY): the push is retried for a few seconds, then spooled with the reason", async () => {
+  const config = loadConfig({
+    AGENT_GATEWAY_HOME: mkdtempSync(join(tmpdir(), "agent-gateway-sentinel-home-")),
+    REDIS_URL: `redis://127.0.0.1:${setup.replica.port}`,
+  });
+  const started = Date.now();
+  const outcome = await pushOrSpool(config, { type: "readonly", source: "test" });
+  assert.equal(outcome.spooled, true);
+  assert.match(outcome.spoolReason ?? "", /READONLY/);
+  assert.ok(Date.now() - started >= 4000, "retried through what may be a failover before spooling");
+});
+
 test("Sentinel failover while 2 producers push 1 000 events each: every event is delivered, refused pushes are spooled and flushed, 0 lost", async () => {
   const prefix = "failover";
   const producers = [configFor(setup, prefix), configFor(setup, prefix)];
