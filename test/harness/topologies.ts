@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after } from "node:test";
 import { Redis } from "ioredis";
-import { freePort, requireRedisServer } from "./redis.ts";
+import { freePort, requireRedisServer, sigkill } from "./redis.ts";
 
 export interface Node {
   port: number;
@@ -56,10 +56,7 @@ async function spawnServer(args: string[], port: number, tls?: object): Promise<
   const kill = async () => {
     const dying = child;
     child = undefined;
-    if (!dying || dying.exitCode !== null) return;
-    const exited = new Promise((r) => dying.once("exit", r));
-    dying.kill("SIGKILL");
-    await exited;
+    await sigkill(dying);
   };
   after(kill);
   process.once("exit", () => child?.kill("SIGKILL"));
