@@ -43,6 +43,14 @@ const flag = (fallback: boolean) =>
     .transform((v) => v === true || v === "1" || v === "true" || v === "yes" || v === "on");
 // Generic over the shape, zod cannot see that {} satisfies an all-defaults object; it does.
 const section = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape).prefault({} as never);
+// "host:port,host:port" from the environment, or a JSON array in config.json.
+const hostPorts = z
+  .preprocess(
+    (v) => (typeof v === "string" ? v.split(",").map((a) => a.trim()).filter(Boolean) : v),
+    z.array(z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, "expected host:port")),
+  )
+  .default([]);
+const readableFile = z.string().refine((file) => existsSync(file), "no such file (give the path of a PEM file)").optional();
 
 export const configSchema = z.strictObject({
   redisUrl: z
@@ -63,6 +71,19 @@ export const configSchema = z.strictObject({
   ackMemory: duration("10m"),
   leaseTtl: duration("30s"),
   sweepInterval: duration("30s"),
+  // Production Redis (docs/production-redis.md): Sentinel or Cluster, TLS files, replication.
+  redis: section({
+    sentinels: hostPorts,
+    sentinelName: z.string().min(1).optional(),
+    sentinelPassword: z.string().optional(),
+    cluster: hostPorts,
+    tls: section({ ca: readableFile, cert: readableFile, key: readableFile, servername: z.string().min(1).optional() }),
+    waitReplicas: int(0),
+    waitTimeout: duration("1s"),
+  })
+    .refine((r) => r.sentinels.length === 0 || r.sentinelName, { message: "REDIS_SENTINELS needs the master's name: set REDIS_SENTINEL_NAME (redis.sentinelName)", path: ["sentinelName"] })
+    .refine((r) => r.sentinels.length === 0 || r.cluster.length === 0, { message: "choose Sentinel or Cluster, not both: unset REDIS_CLUSTER_NODES or REDIS_SENTINELS", path: ["cluster"] })
+    .refine((r) => !r.tls.cert === !r.tls.key, { message: "a client certificate needs its key: set both REDIS_TLS_CERT and REDIS_TLS_KEY", path: ["tls"] }),
   heartbeat: section({
     enabled: flag(true),
     interval: duration("15m"),
@@ -127,6 +148,16 @@ export interface Config extends Settings {
 /** Environment variables and the config field each one overrides. */
 export const ENV_FIELDS: Record<string, string> = {
   REDIS_URL: "redisUrl",
+  REDIS_SENTINELS: "redis.sentinels",
+  REDIS_SENTINEL_NAME: "redis.sentinelName",
+  REDIS_SENTINEL_PASSWORD: "redis.sentinelPassword",
+  REDIS_CLUSTER_NODES: "redis.cluster",
+  REDIS_TLS_CA: "redis.tls.ca",
+  REDIS_TLS_CERT: "redis.tls.cert",
+  REDIS_TLS_KEY: "redis.tls.key",
+  REDIS_TLS_SERVERNAME: "redis.tls.servername",
+  REDIS_WAIT_REPLICAS: "redis.waitReplicas",
+  REDIS_WAIT_TIMEOUT: "redis.waitTimeout",
   GATEWAY_PREFIX: "prefix",
   GATEWAY_ROLE: "role",
   GATEWAY_SESSION: "session",

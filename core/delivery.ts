@@ -17,6 +17,7 @@
 // A drain or ack refused because this consumer no longer holds the session's lease is not
 // retried: the new holder gets the batch (redelivered) and this loop goes idle.
 import type { Redis } from "ioredis";
+import { backoffDelay, type BackoffPolicy } from "./backoff.ts";
 import type { Config } from "./config.ts";
 import { ackBatch, drainBatch, LeaseNotHeldError, type Batch } from "./drain.ts";
 import { formatBatch } from "./format.ts";
@@ -25,8 +26,7 @@ import type { Logger } from "./log.ts";
 
 export type ConsumerState = "idle" | "draining" | "handedOver" | "acknowledging" | "retrying" | "stopped";
 
-const RETRY_MIN_MS = 500;
-const RETRY_MAX_MS = 60_000;
+const RETRY: BackoffPolicy = { minMs: 500, maxMs: 60_000 };
 
 /** A drained batch as the agent will see it. */
 export interface PreparedPrompt {
@@ -285,7 +285,7 @@ export class Consumer {
     }
     this.failures += 1;
     this.lastError = error instanceof Error ? error.message : String(error);
-    const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (this.failures - 1));
+    const delay = backoffDelay(this.failures, RETRY);
     this.o.log.warn("delivery failed; retrying", { error: this.lastError, delay });
     this.to("retrying");
     this.settle();

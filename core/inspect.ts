@@ -1,7 +1,10 @@
 // Read-only views of the gateway's state in Redis, for `status`, `doctor` and `/health`.
 import type { Redis } from "ioredis";
+import { replyCode } from "./redis-errors.ts";
 import { readDaemonState, type DaemonState } from "./daemon-state.ts";
 import { CENTRAL_SESSION, LEGACY_SESSION, keysFor } from "./keys.ts";
+import { readMemory, type MemorySettings } from "./memory.ts";
+import { scanKeys } from "./scan.ts";
 import { listSessions, type SessionInfo } from "./sessions.ts";
 
 export interface InboxStats {
@@ -15,7 +18,8 @@ export interface InboxStats {
 }
 
 export interface Persistence {
-  aof: boolean;
+  /** undefined when INFO is not allowed (an ACL user). */
+  aof?: boolean;
   /** RDB snapshots configured; undefined when CONFIG is not allowed (managed Redis). */
   rdb?: boolean;
   /** "aof", "rdb", "aof+rdb", "none" or "unknown". */
@@ -29,6 +33,8 @@ export interface GatewayState {
   lastHeartbeat?: number;
   /** How Redis keeps the inboxes across a restart. */
   persistence: Persistence;
+  /** maxmemory and its policy (fields undefined when INFO is not allowed). */
+  memory: MemorySettings;
   /** The tier-4 daemon's queue, when a daemon runs. */
   daemon?: DaemonState;
 }
@@ -37,12 +43,7 @@ async function scanSessionIds(redis: Redis, prefix: string): Promise<Set<string>
   const found = new Set<string>();
   for (const kind of ["events", "inflight", "dead"]) {
     const pattern = `${prefix}:${kind}:*`;
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
-      cursor = next;
-      for (const key of keys) found.add(key.slice(pattern.length - 1));
-    } while (cursor !== "0");
+    for (const key of await scanKeys(redis, pattern)) found.add(key.slice(pattern.length - 1));
   }
   return found;
 }
@@ -58,17 +59,23 @@ function entryTs(raw: string | null): number | undefined {
   }
 }
 
+/** Persistence as far as this user may read it: INFO or CONFIG denied leaves a field unknown. */
 export async function readPersistence(redis: Redis): Promise<Persistence> {
-  const info = await redis.info("persistence");
-  const aof = /^aof_enabled:1\s*$/m.test(info);
+  let aof: boolean | undefined;
+  try {
+    aof = /^aof_enabled:1\s*$/m.test(await redis.info("persistence"));
+  } catch (error) {
+    if (!replyCode(error)) throw error;
+  }
   let rdb: boolean | undefined;
   try {
     const [, save] = (await redis.config("GET", "save")) as [string, string];
     rdb = save.trim() !== "";
-  } catch {
+  } catch (error) {
+    if (!replyCode(error)) throw error;
     rdb = undefined;
   }
-  const mode = aof && rdb ? "aof+rdb" : aof ? "aof" : rdb ? "rdb" : rdb === false ? "none" : "unknown";
+  const mode = aof === undefined ? "unknown" : aof && rdb ? "aof+rdb" : aof ? "aof" : rdb ? "rdb" : rdb === false ? "none" : "unknown";
   return { aof, rdb, mode };
 }
 
@@ -108,6 +115,7 @@ export async function readState(redis: Redis, prefix: string): Promise<GatewaySt
     }),
     lastHeartbeat: lastHeartbeat ? Number(lastHeartbeat) : undefined,
     persistence: await readPersistence(redis),
+    memory: await readMemory(redis),
     daemon: await readDaemonState(redis, prefix),
   };
 }

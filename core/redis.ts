@@ -1,7 +1,17 @@
-// Redis connections. REDIS_URL carries host, port, AUTH (redis://user:pass@host) and TLS
-// (rediss://). Two kinds of client: a consumer (long-lived, reconnects for ever, fails commands
-// fast while offline so nothing hangs) and a producer (gives up quickly so the caller can spool).
-import { Redis, type RedisOptions } from "ioredis";
+// The one Redis connection factory every process uses (extension, CLI, worker, daemon,
+// tripwire, doctor, setup). The target is a URL (host, port, AUTH as redis://user:pass@host,
+// TLS as rediss://) or the configuration, which adds Sentinel, Cluster and TLS files
+// (docs/production-redis.md). Three kinds of client: a consumer (long-lived, reconnects for
+// ever, fails commands fast while offline so nothing hangs), a subscriber, and a producer
+// (gives up quickly so the caller can spool). Failures come back typed (redis-errors.ts).
+import { readFileSync } from "node:fs";
+import type { ConnectionOptions } from "node:tls";
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
+import { backoffDelay } from "./backoff.ts";
+import type { Config } from "./config.ts";
+import { classifyRedisError, RedisConfigError, RedisUnreachableError, replyCode, type ClassifyContext } from "./redis-errors.ts";
+
+export { RedisUnreachableError };
 
 export interface ConnectOptions {
   /** Long-lived consumers reconnect for ever; producers give up fast and spool instead. */
@@ -10,105 +20,170 @@ export interface ConnectOptions {
   name?: string;
 }
 
-/** Redis is down or unreachable: the one failure a producer answers by spooling. */
-export class RedisUnreachableError extends Error {
-  override name = "RedisUnreachableError";
-  constructor(url: string, cause: string) {
-    super(`Redis at ${maskUrl(url)} is unreachable (${cause})`);
-  }
-}
+/** A URL, or the configuration's redisUrl plus its redis section (Sentinel, Cluster, TLS). */
+export type RedisTarget = string | Pick<Config, "redisUrl" | "redis">;
 
 /** Redis URL with any password masked, for messages. */
 export function maskUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
 }
 
-// ioredis reports a dead server as "Connection is closed"; these say the transport failed,
-// as opposed to Redis answering with an error (auth, script, wrong type).
-const TRANSPORT_FAILURE =
-  /Connection is closed|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|connect ETIMEDOUT|Command timed out/i;
-
-/** True when the error means Redis could not be reached (not that it refused a command). */
-export function isUnreachable(error: unknown): boolean {
-  return error instanceof RedisUnreachableError || (error instanceof Error && TRANSPORT_FAILURE.test(error.message));
+interface ClientInfo extends ClassifyContext {
+  kind: ConnectOptions["kind"];
+  tls: boolean;
 }
 
-/** The error as a RedisUnreachableError when it is a transport failure; undefined otherwise. */
-export function asUnreachable(error: unknown, url: string): RedisUnreachableError | undefined {
-  if (error instanceof RedisUnreachableError) return error;
-  return isUnreachable(error) ? new RedisUnreachableError(url, (error as Error).message) : undefined;
-}
-
-const urls = new WeakMap<Redis, string>();
-const kinds = new WeakMap<Redis, ConnectOptions["kind"]>();
+const clients = new WeakMap<Redis, ClientInfo>();
 const PRODUCER_COMMAND_TIMEOUT = 5000;
 const CONSUMER_COMMAND_TIMEOUT = 15_000;
 /** How long ensureConnected waits for a server that accepted the socket but does not answer. */
 const READY_TIMEOUT = 6000;
 
-export function connectRedis(url: string, { kind, name }: ConnectOptions): Redis {
-  const options: RedisOptions = {
+const hostPort = (address: string) => {
+  const at = address.lastIndexOf(":");
+  return { host: address.slice(0, at).replace(/^\[|\]$/g, ""), port: Number(address.slice(at + 1)) };
+};
+
+function tlsOptions(url: URL, tls: Config["redis"]["tls"] | undefined): ConnectionOptions | undefined {
+  const files = tls && (tls.ca || tls.cert || tls.key || tls.servername);
+  if (url.protocol !== "rediss:" && !files) return undefined;
+  const read = (file?: string) => (file ? readFileSync(file) : undefined);
+  return { ca: read(tls?.ca), cert: read(tls?.cert), key: read(tls?.key), servername: tls?.servername };
+}
+
+/** Where the gateway's Redis is, for messages (passwords masked). */
+export function describeTarget(target: RedisTarget): string {
+  if (typeof target === "string") return maskUrl(target);
+  const { sentinels, sentinelName, cluster } = target.redis;
+  if (sentinels.length > 0) return `sentinel master "${sentinelName}" via ${sentinels.join(",")}`;
+  if (cluster.length > 0) return `cluster ${cluster.join(",")}`;
+  return maskUrl(target.redisUrl);
+}
+
+function kindOptions(kind: ConnectOptions["kind"]): RedisOptions {
+  return {
     lazyConnect: true,
-    connectionName: name,
     connectTimeout: 3000,
+    // ACL users often may not run INFO; the ready check would only print a warning then.
+    enableReadyCheck: false,
     // Consumers: commands fail at once while disconnected and the consumer retries on `ready`.
     enableOfflineQueue: kind === "subscriber",
     maxRetriesPerRequest: kind === "producer" ? 1 : 2,
-    retryStrategy: kind === "producer" ? (times) => (times > 2 ? null : 200 * times) : (times) => Math.min(100 * 2 ** times, 5000),
+    retryStrategy: kind === "producer" ? (times) => (times > 2 ? null : 200 * times) : (times) => backoffDelay(times, { minMs: 200, maxMs: 5000 }),
     // A server that accepts the socket but never answers (frozen, SIGSTOPped, a dead NAT) must
     // fail commands rather than hang them; blocking-free subscribers are exempt.
     commandTimeout: kind === "producer" ? PRODUCER_COMMAND_TIMEOUT : kind === "consumer" ? CONSUMER_COMMAND_TIMEOUT : undefined,
   };
-  const redis = new Redis(url, options);
+}
+
+function build(target: RedisTarget, options: RedisOptions): { redis: Redis; tls: boolean; user?: string } {
+  const url = new URL(typeof target === "string" ? target : target.redisUrl);
+  const settings = typeof target === "string" ? undefined : target.redis;
+  const tls = tlsOptions(url, settings?.tls);
+  const auth = { username: decodeURIComponent(url.username) || undefined, password: decodeURIComponent(url.password) || undefined };
+  const user = auth.username ?? (auth.password ? "default" : undefined);
+  if (settings && settings.sentinels.length > 0) {
+    const redis = new Redis({
+      ...options,
+      ...auth,
+      db: Number(url.pathname.slice(1)) || 0,
+      sentinels: settings.sentinels.map(hostPort),
+      name: settings.sentinelName,
+      sentinelPassword: settings.sentinelPassword,
+      tls,
+      sentinelTLS: tls,
+      enableTLSForSentinelMode: tls !== undefined,
+      // A failover: follow the new master at once, and replay a write the demoted one refused.
+      failoverDetector: true,
+      reconnectOnError: (error) => (replyCode(error) === "READONLY" ? 2 : false),
+    });
+    return { redis, tls: tls !== undefined, user };
+  }
+  if (settings && settings.cluster.length > 0) {
+    const { retryStrategy, enableOfflineQueue, lazyConnect, maxRetriesPerRequest, ...node } = options;
+    const clusterOptions: ClusterOptions = {
+      lazyConnect,
+      enableOfflineQueue,
+      enableReadyCheck: false,
+      clusterRetryStrategy: retryStrategy,
+      redisOptions: { ...node, ...auth, tls, maxRetriesPerRequest },
+    };
+    // Cluster speaks the same commands as Redis for everything the gateway sends; callers that
+    // must see every node (SCAN) ask for its masters (scan.ts).
+    const redis = new Cluster(settings.cluster.map(hostPort), clusterOptions) as unknown as Redis;
+    return { redis, tls: tls !== undefined, user };
+  }
+  return { redis: new Redis(url.toString(), { ...options, tls }), tls: tls !== undefined, user };
+}
+
+export function connectRedis(target: RedisTarget, { kind, name }: ConnectOptions): Redis {
+  const { redis, tls, user } = build(target, { ...kindOptions(kind), connectionName: name });
   // ioredis emits "error" on every failed reconnect; callers log state changes themselves.
   redis.on("error", () => {});
-  urls.set(redis, url);
-  kinds.set(redis, kind);
+  clients.set(redis, { kind, tls, user, where: describeTarget(target) });
   return redis;
 }
 
+/** Redis is a Cluster client: SCAN and INFO must visit each master. */
+export function isCluster(redis: Redis): boolean {
+  return (redis as unknown) instanceof Cluster;
+}
+
+/** The typed form (redis-errors.ts) of an error a command on this client threw. */
+export function redisFailure(redis: Redis, error: unknown): unknown {
+  const info = clients.get(redis) ?? { where: `redis://${redis.options?.host}:${redis.options?.port}` };
+  return classifyRedisError(error, info);
+}
+
 /** Opens a short-lived producer connection, runs fn, and always closes the connection. */
-export async function withProducer<T>(url: string, name: string, fn: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = connectRedis(url, { kind: "producer", name });
+export async function withProducer<T>(target: RedisTarget, name: string, fn: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = connectRedis(target, { kind: "producer", name });
   try {
     await ensureConnected(redis);
     return await fn(redis);
+  } catch (error) {
+    throw redisFailure(redis, error);
   } finally {
     redis.disconnect();
   }
 }
 
 /**
- * Connects a lazily created client. When Redis is unreachable it rejects with a
- * RedisUnreachableError naming the URL and the socket's own error (e.g. ECONNREFUSED).
+ * Connects a lazily created client. Rejects with a typed failure: RedisUnreachableError naming
+ * where and the socket's own error (e.g. ECONNREFUSED), or RedisConfigError for TLS and
+ * credentials (the client is closed then: retrying cannot help).
  */
 export async function ensureConnected(redis: Redis): Promise<void> {
   if (redis.status === "ready") return;
-  let lastError = "";
-  const remember = (error: Error) => (lastError = error.message);
+  let lastError: Error | undefined;
+  const remember = (error: Error) => (lastError = error);
   redis.on("error", remember);
+  const info = clients.get(redis);
   let timer: NodeJS.Timeout | undefined;
   const silent = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       // A producer gives up (and spools); a consumer keeps reconnecting in the background.
-      if (kinds.get(redis) === "producer") redis.disconnect();
-      reject(new Error(`connect ETIMEDOUT: no answer within ${READY_TIMEOUT / 1000} s`));
+      if (info?.kind === "producer") redis.disconnect();
+      reject(Object.assign(new Error(`connect ETIMEDOUT: no answer within ${READY_TIMEOUT / 1000} s`), { code: "ETIMEDOUT" }));
     }, READY_TIMEOUT);
   });
   try {
     await Promise.race([connectOnce(redis), silent]);
+    // Without the ready check, a bad password or missing permission shows on the first command.
+    await redis.ping();
   } catch (error) {
-    const url = urls.get(redis) ?? `redis://${redis.options.host}:${redis.options.port}`;
-    const cause = lastError || (error as Error).message;
-    // A server that answered (wrong password, TLS mismatch) is a configuration problem, not an outage.
-    if (!TRANSPORT_FAILURE.test(cause)) throw new Error(`Redis at ${maskUrl(url)} refused the connection: ${cause}`);
-    throw new RedisUnreachableError(url, cause);
+    // The socket's own error (ECONNREFUSED, a TLS alert) says more than "Connection is closed".
+    const cause = lastError && !replyCode(error) ? lastError : error;
+    const where = info?.where ?? "redis";
+    const failure = classifyRedisError(cause, { where, user: info?.user, freshTls: info?.tls });
+    if (failure instanceof RedisConfigError) redis.disconnect();
+    if (failure !== cause) throw failure;
+    throw new RedisUnreachableError(where, (cause as Error).message ?? String(cause), { cause });
   } finally {
     clearTimeout(timer);
     redis.off("error", remember);
   }
 }
-
 async function connectOnce(redis: Redis): Promise<void> {
   if (redis.status === "wait" || redis.status === "end") {
     await redis.connect();

@@ -13,6 +13,7 @@ import { basename, dirname, join } from "node:path";
 import type { Redis } from "ioredis";
 import { parseEntry, type GatewayEvent } from "./event.ts";
 import { pushInBatches, type PushSettings } from "./push.ts";
+import { confirmReplicated, type Durability } from "./replication.ts";
 
 /** Events per atomic push while flushing (two such batches are in flight at once). */
 const FLUSH_CHUNK = 200;
@@ -30,6 +31,8 @@ export interface FlushReport {
   delivered: number;
   /** Events whose id had already been delivered (an earlier flush was interrupted). */
   duplicates: number;
+  /** Events pushed but not confirmed by redis.waitReplicas replicas: back in the spool. */
+  unreplicated: number;
   /** Corrupt lines, now in the rejected file. */
   rejected: RejectedLine[];
   rejectedFile: string;
@@ -177,8 +180,8 @@ function putBack(spool: string, lines: string[]): void {
  * the spool (re-pushing the rest later is safe: the idempotency marker drops repeats) and the
  * error is rethrown.
  */
-export async function flushSpool(redis: Redis, settings: PushSettings, spool: string): Promise<FlushReport> {
-  const report: FlushReport = { delivered: 0, duplicates: 0, rejected: [], rejectedFile: rejectedPath(spool) };
+export async function flushSpool(redis: Redis, settings: PushSettings & { redis?: Durability }, spool: string): Promise<FlushReport> {
+  const report: FlushReport = { delivered: 0, duplicates: 0, unreplicated: 0, rejected: [], rejectedFile: rejectedPath(spool) };
   const files = claim(spool);
   for (const [index, file] of files.entries()) {
     const valid: { line: string; event: GatewayEvent }[] = [];
@@ -204,6 +207,10 @@ export async function flushSpool(redis: Redis, settings: PushSettings, spool: st
       putBack(spool, unpushed);
       for (const later of files.slice(index)) unlinkSync(later);
       throw error;
+    }
+    if (settings.redis && (await confirmReplicated(redis, settings.redis)) === false) {
+      putBack(spool, valid.map((v) => v.line));
+      report.unreplicated += valid.length;
     }
     unlinkSync(file);
   }

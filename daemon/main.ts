@@ -11,6 +11,7 @@ import { formatDuration } from "../core/duration.ts";
 import { CENTRAL_SESSION, keysFor } from "../core/keys.ts";
 import { LeaseConflictError, startLeaseKeeper, type LeaseKeeper } from "../core/lease-keeper.ts";
 import { createLogger, type Logger } from "../core/log.ts";
+import { warnOnEvictingPolicy } from "../core/memory.ts";
 import { connectRedis, ensureConnected } from "../core/redis.ts";
 import type { Claim } from "../core/sessions.ts";
 import { Watchdog } from "../core/watchdog.ts";
@@ -108,10 +109,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
   };
   try {
-    const redis = connectRedis(config.redisUrl, { kind: "consumer", name: "agent-gateway-daemon" });
-    const subscriber = connectRedis(config.redisUrl, { kind: "subscriber", name: "agent-gateway-daemon-sub" });
+    const redis = connectRedis(config, { kind: "consumer", name: "agent-gateway-daemon" });
+    const subscriber = connectRedis(config, { kind: "subscriber", name: "agent-gateway-daemon-sub" });
     cleanups.push(() => redis.disconnect(), () => subscriber.disconnect());
     await Promise.all([ensureConnected(redis), ensureConnected(subscriber)]);
+    await warnOnEvictingPolicy(redis, log);
     const lease = await takeCentralLease(redis, config, log);
     cleanups.push(() => lease.stop());
 

@@ -72,7 +72,7 @@ export class Bridge {
     this.wantsCentral = this.identity.role === "central" ? centralClaim() : undefined;
     exportIdentity(this.identity);
     this.heartbeats = new Heartbeats(config, log, () => this.beat());
-    this.link = openConnection(config.redisUrl, `agent-gateway:${this.identity.session}`, log, {
+    this.link = openConnection(config, `agent-gateway:${this.identity.session}`, log, {
       onReady: () => this.connected(),
       onNotify: (_channel, message) => (message === "handover" ? void this.keeper?.refresh() : this.delivery.wake("notify")),
       onState: () => this.render(),

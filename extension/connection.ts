@@ -2,8 +2,9 @@
 // for the notify channels. Both reconnect for ever; every `ready` is a wake-up, because
 // notifications published while a connection was away are lost (see notes/redis.md).
 import type { Redis } from "ioredis";
-import { connectRedis } from "../core/redis.ts";
+import { connectRedis, type RedisTarget } from "../core/redis.ts";
 import type { Logger } from "../core/log.ts";
+import { warnOnEvictingPolicy } from "../core/memory.ts";
 
 export type LinkState = "connecting" | "connected" | "reconnecting";
 
@@ -26,7 +27,7 @@ export interface Connection {
   close(): void;
 }
 
-export function openConnection(url: string, name: string, log: Logger, events: ConnectionEvents): Connection {
+export function openConnection(url: RedisTarget, name: string, log: Logger, events: ConnectionEvents): Connection {
   const commands = connectRedis(url, { kind: "consumer", name: `${name}:commands` });
   const subscriber = connectRedis(url, { kind: "subscriber", name: `${name}:notify` });
   let everConnected = false;
@@ -45,6 +46,7 @@ export function openConnection(url: string, name: string, log: Logger, events: C
   };
   for (const client of [commands, subscriber]) {
     client.on("ready", () => {
+      if (client === commands && !everConnected) void warnOnEvictingPolicy(commands, log);
       if (commands.status === "ready" && subscriber.status === "ready") everConnected = true;
       changed();
       events.onReady();

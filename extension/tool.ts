@@ -26,7 +26,7 @@ export function registerPushTool(pi: ExtensionAPI): void {
     parameters,
     async execute(_id, params) {
       const config = loadConfig();
-      const result = await withProducer(config.redisUrl, "agent-gateway:tool", (redis) =>
+      const result = await withProducer(config, "agent-gateway:tool", (redis) =>
         pushEvent(redis, config, {
           type: params.type,
           source: `pi:${process.env.GATEWAY_SESSION ?? "unregistered"}`,

@@ -46,7 +46,7 @@ export function configFrom(io: CommandIO): Config {
 
 /** Connects as a producer (fails fast), runs fn, and always closes the connection. */
 export function withRedis<T>(config: Config, fn: (redis: Redis) => Promise<T>, name = "agent-gateway-cli"): Promise<T> {
-  return withProducer(config.redisUrl, name, fn);
+  return withProducer(config, name, fn);
 }
 
 /** Resolves on Ctrl-C or SIGTERM: the end of a following command (tail, logs --follow). */

@@ -2,7 +2,7 @@
 // (nothing configured) /api/inngest refuses and says how to configure it.
 import { Hono, type Context } from "hono";
 import type { WorkerContext } from "./context.ts";
-import { refuse } from "./http/errors.ts";
+import { internalError, refuse } from "./http/errors.ts";
 import { eventsRoutes } from "./routes/events.ts";
 import { githubRoutes } from "./routes/github.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -26,8 +26,9 @@ export function createApp(ctx: WorkerContext, inngestHandler?: (c: Context) => P
   }
   app.notFound((c) => refuse(c, 404, `no route for ${c.req.method} ${c.req.path}; see GET /health`));
   app.onError((error, c) => {
+    // Internals (stack, Redis replies) go to the log; the client learns only that it failed.
     ctx.log.error("request failed", { method: c.req.method, path: c.req.path, error });
-    return refuse(c, 500, `internal error: ${error.message}`);
+    return internalError(c);
   });
   return app;
 }

@@ -60,7 +60,7 @@ let defaultTarget: Promise<PushTarget> | undefined;
 function sharedTarget(): Promise<PushTarget> {
   defaultTarget ??= (async () => {
     const config = loadConfig();
-    const redis = connectRedis(config.redisUrl, { kind: "consumer", name: "agent-gateway-notify" });
+    const redis = connectRedis(config, { kind: "consumer", name: "agent-gateway-notify" });
     await ensureConnected(redis);
     return { redis, settings: config };
   })().catch((error) => {

@@ -73,7 +73,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
   const schedule = config.heartbeat.enabled ? heartbeatSchedule(config) : undefined;
   const setup = inngestSetup(config);
 
-  const redis = connectRedis(config.redisUrl, { kind: "consumer", name: "agent-gateway-worker" });
+  const redis = connectRedis(config, { kind: "consumer", name: "agent-gateway-worker" });
   const target = { redis, settings: config };
   const ctx: WorkerContext = { config, redis, log, startedAt: Date.now(), scheduler: { mode: "off" } };
   watchRedis(ctx);

@@ -3,7 +3,8 @@
 import { EXIT } from "../../core/config.ts";
 import { CentralSessionHeldError, startDaemon } from "../../daemon/main.ts";
 import { LockHeldError } from "../../daemon/lock.ts";
-import { configFrom, parse, safeUrl, type Command } from "../cli-kit.ts";
+import { RedisUnreachableError } from "../../core/redis-errors.ts";
+import { configFrom, parse, type Command } from "../cli-kit.ts";
 
 const usage = `Usage: agent-gateway daemon
 
@@ -30,8 +31,9 @@ export const command: Command = {
         io.stderr(`agent-gateway daemon: ${error.message}`);
         return EXIT.failure;
       }
-      if ((error as { code?: string }).code === "ECONNREFUSED" || /Redis|ECONNREFUSED/.test((error as Error).message)) {
-        io.stderr(`agent-gateway daemon: Redis at ${safeUrl(config.redisUrl)} is unreachable: ${(error as Error).message}`);
+      // TLS and credential problems are ConfigErrors (exit 78 in cli.ts), never "unreachable".
+      if (error instanceof RedisUnreachableError) {
+        io.stderr(`agent-gateway daemon: ${error.message}`);
         return EXIT.failure;
       }
       throw error;

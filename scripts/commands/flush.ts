@@ -1,6 +1,7 @@
 // `agent-gateway flush`: deliver the events that producers spooled while Redis was unreachable.
 import { EXIT } from "../../core/config.ts";
-import { asUnreachable, withProducer } from "../../core/redis.ts";
+import { withProducer } from "../../core/redis.ts";
+import { isTemporary } from "../../core/redis-errors.ts";
 import { countSpooled, flushSpool, type FlushReport } from "../../core/spool.ts";
 import { cliLogger, configFrom, parse, type Command } from "../cli-kit.ts";
 
@@ -20,6 +21,7 @@ export function flushNotes(report: FlushReport): string[] {
   const notes = report.rejected.map(
     ({ reason }) => `warning: a corrupt spool line was moved to ${report.rejectedFile}: ${reason}`,
   );
+  if (report.unreplicated) notes.push(`warning: ${report.unreplicated} flushed event(s) were not confirmed by redis.waitReplicas replicas; they stay in the spool for the next flush`);
   if (report.duplicates) notes.push(`note: ${report.duplicates} spooled event(s) had already been delivered; not delivered again`);
   return notes;
 }
@@ -32,11 +34,10 @@ export const command: Command = {
     const config = configFrom(io);
     let report: FlushReport;
     try {
-      report = await withProducer(config.redisUrl, "agent-gateway-flush", (redis) => flushSpool(redis, config, config.paths.spool));
+      report = await withProducer(config, "agent-gateway-flush", (redis) => flushSpool(redis, config, config.paths.spool));
     } catch (error) {
-      const unreachable = asUnreachable(error, config.redisUrl);
-      if (!unreachable) throw error;
-      io.stderr(`agent-gateway flush: ${unreachable.message}; ${countSpooled(config.paths.spool)} spooled line(s) stay in ${config.paths.spool}`);
+      if (!isTemporary(error)) throw error;
+      io.stderr(`agent-gateway flush: ${(error as Error).message}; ${countSpooled(config.paths.spool)} spooled line(s) stay in ${config.paths.spool}`);
       return EXIT.unavailable;
     }
     const remaining = countSpooled(config.paths.spool);

@@ -3,14 +3,14 @@ import { readFileSync } from "node:fs";
 import { EXIT, type Config } from "../../core/config.ts";
 import { prioritySchema } from "../../core/event.ts";
 import { pushOrSpool, type ProducerOutcome } from "../../core/producer.ts";
-import { RedisUnreachableError } from "../../core/redis.ts";
+import { isTemporary } from "../../core/redis-errors.ts";
 import { cliLogger, configFrom, parse, UsageError, type Command, type CommandIO } from "../cli-kit.ts";
 import { flushNotes } from "./flush.ts";
 
 const usage = `Usage: agent-gateway push <type> [options]
 
 Pushes one event to the central session (and to --origin while it runs). Prints the event id.
-When Redis is unreachable the event is spooled to <home>/spool.jsonl (a warning on stderr,
+When Redis is unreachable, failing over or full the event is spooled to <home>/spool.jsonl (a warning on stderr,
 exit 0) and delivered, with the same id, on the next successful push or \`agent-gateway flush\`.
 
 Options:
@@ -19,7 +19,7 @@ Options:
   --origin SID      the session that started this job (default: $GATEWAY_SESSION)
   --priority P      low | normal | urgent (urgent steers a busy session)
   --id ID           your own id; the same id pushed again is delivered once
-  --no-spool        when Redis is unreachable, write nothing and exit 75 (EX_TEMPFAIL)
+  --no-spool        when Redis is unreachable or full, write nothing and exit 75 (EX_TEMPFAIL)
 
 Example:
   agent-gateway push build.done --source make --payload '{"target":"release","ok":true}'`;
@@ -82,8 +82,9 @@ export const command: Command = {
     try {
       outcome = await pushOrSpool(config, input, { spool: !values["no-spool"], name: "agent-gateway-push" });
     } catch (error) {
-      if (!(error instanceof RedisUnreachableError)) throw error;
-      io.stderr(`agent-gateway push: ${error.message}; nothing written (--no-spool)`);
+      // Unreachable, failing over or full: try later. TLS and auth problems are config errors (78).
+      if (!isTemporary(error)) throw error;
+      io.stderr(`agent-gateway push: ${(error as Error).message}; nothing written (--no-spool)`);
       return EXIT.unavailable;
     }
     const [id] = outcome.ids;

@@ -1,17 +1,21 @@
 // `agent-gateway status`: who is connected and what is waiting, per session. The readable form
 // is a list of sections, each a small function of the report: add a section to extend it.
-import { EXIT } from "../../core/config.ts";
+import { ConfigError, EXIT } from "../../core/config.ts";
 import { formatDuration } from "../../core/duration.ts";
 import { CENTRAL_SESSION } from "../../core/keys.ts";
 import { readState, type GatewayState } from "../../core/inspect.ts";
+import { evictionWarning } from "../../core/memory.ts";
+import { describeTarget } from "../../core/redis.ts";
+import { formatBytes } from "../../core/redis-errors.ts";
 import { countSpooled } from "../../core/spool.ts";
-import { configFrom, parse, safeUrl, withRedis, type Command } from "../cli-kit.ts";
+import { configFrom, parse, withRedis, type Command } from "../cli-kit.ts";
 import { table } from "../table.ts";
 
 const usage = `Usage: agent-gateway status [--json]
 
-Shows the Redis persistence mode, who holds the central session (pid, host, since when,
-supervised or not) and how long the central inbox has waited, registered sessions (role, pid, host, age, lease left) and,
+Shows the Redis persistence mode and memory policy (with a warning when it evicts keys), who
+holds the central session (pid, host, since when, supervised or not) and how long the central
+inbox has waited, registered sessions (role, pid, host, age, lease left) and,
 per inbox, the events waiting (backlog), drained but not yet acknowledged (in flight), dead
 letters, overflow (events the inbox cap moved to dead letters) and the oldest event's age;
 the last heartbeat; events spooled locally while Redis was unreachable.
@@ -31,8 +35,15 @@ type Section = (report: StatusReport, now: number) => string[];
 const ago = (now: number, then: number | undefined) => (then === undefined ? "-" : formatDuration(Math.max(0, now - then)));
 
 const redisSection: Section = (r) => {
-  const warn = r.persistence.aof ? "" : "  (AOF off: a Redis restart can lose waiting events)";
-  return [`Redis: ${r.redisUrl}, persistence ${r.persistence.mode}${warn}`];
+  const warn = r.persistence.aof === false ? "  (AOF off: a Redis restart can lose waiting events)" : "";
+  const unknown = r.persistence.aof === undefined ? " (INFO not allowed for this user)" : "";
+  const { maxmemory, policy } = r.memory;
+  const memory = policy === undefined ? "memory unknown (INFO not allowed for this user)" : `maxmemory ${maxmemory ? formatBytes(maxmemory) : "none"}, policy ${policy}`;
+  const evicting = evictionWarning(r.memory);
+  return [
+    `Redis: ${r.redisUrl}, persistence ${r.persistence.mode}${unknown}${warn}, ${memory}`,
+    ...(evicting ? [`warning: ${evicting.warning}; fix: ${evicting.fix}`] : []),
+  ];
 };
 
 /** Who holds central (pid, host, since, supervised) and how long the central inbox has waited. */
@@ -102,11 +113,12 @@ export const command: Command = {
     try {
       state = await withRedis(config, (redis) => readState(redis, config.prefix), "agent-gateway-status");
     } catch (error) {
+      if (error instanceof ConfigError) throw error; // TLS or credentials: exit 78 with the fix
       io.stderr(`agent-gateway status: ${(error as Error).message}`);
       if (spool.waiting > 0) io.stderr(`${spool.waiting} event(s) are spooled in ${spool.path}; they are delivered by \`agent-gateway flush\` once Redis is back.`);
       return EXIT.failure;
     }
-    const report: StatusReport = { redisUrl: safeUrl(config.redisUrl), ...state, spool };
+    const report: StatusReport = { redisUrl: describeTarget(config), ...state, spool };
     if (values.json) io.stdout(JSON.stringify(report, null, 2));
     else for (const line of renderStatus(report)) io.stdout(line);
     return EXIT.ok;

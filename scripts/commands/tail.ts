@@ -109,8 +109,8 @@ export const command: Command = {
     if (!Number.isInteger(lines) || lines < 0) throw new UsageError(`--lines must be a whole number, not "${values.lines}"`);
     const config = configFrom(io);
     const keys = keysFor(config.prefix);
-    const reader = connectRedis(config.redisUrl, { kind: "consumer", name: "agent-gateway-tail" });
-    const subscriber = connectRedis(config.redisUrl, { kind: "subscriber", name: "agent-gateway-tail-sub" });
+    const reader = connectRedis(config, { kind: "consumer", name: "agent-gateway-tail" });
+    const subscriber = connectRedis(config, { kind: "subscriber", name: "agent-gateway-tail-sub" });
     try {
       await ensureConnected(reader);
       await ensureConnected(subscriber);

@@ -25,7 +25,7 @@ function verdict(name: string, at: number | undefined, ctx: DoctorContext, never
 
 async function lastHeartbeat(ctx: DoctorContext): Promise<number | undefined | Error> {
   try {
-    const raw = await withProducer(ctx.config.redisUrl, "agent-gateway-doctor", (redis) => redis.get(keysFor(ctx.config.prefix).lastHeartbeat));
+    const raw = await withProducer(ctx.config, "agent-gateway-doctor", (redis) => redis.get(keysFor(ctx.config.prefix).lastHeartbeat));
     return raw ? Number(raw) : undefined;
   } catch (error) {
     return error as Error;

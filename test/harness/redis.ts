@@ -20,6 +20,14 @@ export function requireRedisServer(): void {
   if (probe.error || probe.status !== 0) throw new Error(INSTALL_HINT);
 }
 
+/** SIGKILL, like a crash; resolves once the process is gone. */
+export async function sigkill(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGKILL");
+  await exited;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -95,10 +103,7 @@ export async function launchRedis(options: StartOptions = {}): Promise<TestRedis
   const kill = async () => {
     const dying = child;
     child = undefined;
-    if (!dying || dying.exitCode !== null) return;
-    const exited = new Promise((r) => dying.once("exit", r));
-    dying.kill("SIGKILL");
-    await exited;
+    await sigkill(dying);
   };
   const stop = async () => {
     for (const c of clients.splice(0)) c.disconnect();

@@ -7,6 +7,7 @@ import type { Config } from "../../core/config.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { createLogger } from "../../core/log.ts";
 import { createApp } from "../../worker/app.ts";
+import { connectRedis } from "../../core/redis.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
 
@@ -160,4 +161,38 @@ test("/hooks/github: pings are acknowledged, not forwarded; no secret configured
   const refused = await delivery(open.app, pullRequest, "d-3");
   assert.equal(refused.status, 403);
   assert.match(await errorOf(refused), /GITHUB_WEBHOOK_SECRET/);
+});
+
+test("/events: a push Redis refuses for a reason other than an outage is a generic 500, not 'Redis is unreachable'", async () => {
+  const { post, config } = setup();
+  // The central inbox is a string: the push script's LPUSH gets WRONGTYPE back.
+  await redis.set(keysFor(config.prefix).inbox(CENTRAL_SESSION), "not a list");
+  const response = await post({ type: "t", source: "s" });
+  assert.equal(response.status, 500);
+  const error = await errorOf(response);
+  assert.equal(error, "internal error; the worker's log has the details");
+  assert.doesNotMatch(error, /unreachable|WRONGTYPE/);
+});
+
+test("/events: Redis unreachable is 503 + Retry-After without ioredis' wording", async () => {
+  const down = testConfig("redis://127.0.0.1:1", server.prefix(), { apiToken: TOKEN });
+  const offline = connectRedis(down, { kind: "consumer", name: "offline" });
+  try {
+    const app = createApp({ config: down, redis: offline, log: createLogger({ kind: "worker" }), startedAt: Date.now(), scheduler: { mode: "off" } });
+    const response = await app.request("/events", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ type: "t", source: "s" }),
+    });
+    assert.equal(response.status, 503);
+    assert.ok(response.headers.get("retry-after"));
+    const error = await errorOf(response);
+    assert.match(error, /^Redis is unreachable; nothing was stored/);
+    assert.doesNotMatch(error, /Stream isn't writeable|enableOfflineQueue/);
+    const health = await app.request("/health");
+    assert.equal(health.status, 503);
+    assert.equal(((await health.json()) as { redis: string }).redis, "unreachable: Redis is unreachable");
+  } finally {
+    offline.disconnect();
+  }
 });

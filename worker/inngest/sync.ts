@@ -2,6 +2,7 @@
 // curl, sent to this worker's own handler, retried with exponential back-off (1 s → 60 s) until
 // it succeeds or the worker stops. Each failure is logged with the server's reason.
 import { setTimeout as sleep } from "node:timers/promises";
+import { backoffDelay } from "../../core/backoff.ts";
 import type { Logger } from "../../core/log.ts";
 
 export interface SyncOptions {
@@ -24,7 +25,7 @@ export async function syncWithInngest(url: string, log: Logger, signal: AbortSig
       if (signal.aborted) break;
       reason = (error as Error).message;
     }
-    const delay = Math.min(maxDelayMs, firstDelayMs * 2 ** (attempt - 1));
+    const delay = backoffDelay(attempt, { minMs: firstDelayMs, maxMs: maxDelayMs });
     log.warn(`Inngest sync failed (attempt ${attempt}): ${reason}; retrying in ${Math.round(delay / 1000)}s`, { url });
     await sleep(delay, undefined, { signal }).catch(() => undefined);
   }

@@ -6,7 +6,8 @@ import { buildEvent, EventError } from "../../core/event.ts";
 import { pushEvents } from "../../core/push.ts";
 import type { WorkerContext } from "../context.ts";
 import { bearerToken, tokensMatch } from "../http/auth.ts";
-import { clientAddress, redisUnavailable, refuse } from "../http/errors.ts";
+import { confirmReplicated } from "../../core/replication.ts";
+import { clientAddress, notReplicated, pushFailed, refuse } from "../http/errors.ts";
 import { createRateLimiter, type RateLimiter } from "../http/rate-limit.ts";
 
 function limitBy(limiter: RateLimiter, keyOf: (c: Parameters<MiddlewareHandler>[0]) => Promise<string>, what: string): MiddlewareHandler {
@@ -73,11 +74,12 @@ export function eventsRoutes(ctx: WorkerContext): Hono {
       if (typeof parsed === "string") return refuse(c, 400, parsed);
       try {
         const results = await pushEvents(ctx.redis, config, parsed as never[]);
-        return c.json({ ids: results.map((r) => r.id), duplicates: results.filter((r) => r.duplicate).map((r) => r.id) });
+        const replicated = await confirmReplicated(ctx.redis, config.redis);
+        if (replicated === false) return notReplicated(c, config.redis.waitReplicas);
+        return c.json({ ids: results.map((r) => r.id), duplicates: results.filter((r) => r.duplicate).map((r) => r.id), replicated });
       } catch (error) {
         if (error instanceof EventError) return refuse(c, 400, error.message);
-        ctx.log.warn("POST /events: push failed", { error });
-        return redisUnavailable(c, error);
+        return pushFailed(c, ctx.redis, error, ctx.log);
       }
     },
   );

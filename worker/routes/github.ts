@@ -8,7 +8,8 @@ import { pushEvent } from "../../core/push.ts";
 import type { WorkerContext } from "../context.ts";
 import { githubEventType, summariseDelivery } from "../github-summary.ts";
 import { tokensMatch } from "../http/auth.ts";
-import { redisUnavailable, refuse } from "../http/errors.ts";
+import { confirmReplicated } from "../../core/replication.ts";
+import { notReplicated, pushFailed, refuse } from "../http/errors.ts";
 
 function parseBody(raw: string, contentType: string | undefined): Record<string, unknown> | undefined {
   // GitHub sends JSON, or a form with the JSON in `payload` (the hook's "content type" setting).
@@ -54,10 +55,11 @@ export function githubRoutes(ctx: WorkerContext): Hono {
           source: "github",
           payload: summariseDelivery(event, delivery, body),
         });
-        return c.json({ id: result.id, duplicate: result.duplicate });
+        const replicated = await confirmReplicated(ctx.redis, config.redis);
+        if (replicated === false) return notReplicated(c, config.redis.waitReplicas);
+        return c.json({ id: result.id, duplicate: result.duplicate, replicated });
       } catch (error) {
-        ctx.log.warn("POST /hooks/github: push failed", { error, delivery });
-        return redisUnavailable(c, error);
+        return pushFailed(c, ctx.redis, error, ctx.log, { delivery });
       }
     },
   );

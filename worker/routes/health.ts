@@ -3,6 +3,8 @@
 import { Hono } from "hono";
 import { readState } from "../../core/inspect.ts";
 import { keysFor } from "../../core/keys.ts";
+import { redisFailure } from "../../core/redis.ts";
+import { isTransient, RedisUnreachableError } from "../../core/redis-errors.ts";
 import { VERSION, type WorkerContext } from "../context.ts";
 
 const REDIS_TIMEOUT_MS = 2_000;
@@ -10,7 +12,7 @@ const REDIS_TIMEOUT_MS = 2_000;
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new RedisUnreachableError("redis", `no answer within ${ms} ms`)), ms);
   });
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
@@ -36,7 +38,11 @@ export function healthRoutes(ctx: WorkerContext): Hono {
         lastScheduledHeartbeat: lastFired ? new Date(Number(lastFired)).toISOString() : null,
       });
     } catch (error) {
-      return c.json({ status: "unavailable", redis: `unreachable: ${(error as Error).message}`, ...common }, 503);
+      // ioredis' wording ("Stream isn't writeable …") means nothing to a monitor; the log has it.
+      const failure = redisFailure(ctx.redis, error);
+      const redis = isTransient(failure) ? "unreachable: Redis is unreachable" : "unreachable: Redis refused the health check (see the worker log)";
+      if (!isTransient(failure)) ctx.log.warn("GET /health: Redis check failed", { error: failure });
+      return c.json({ status: "unavailable", redis, ...common }, 503);
     }
   });
   return app;

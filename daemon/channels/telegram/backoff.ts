@@ -1,25 +1,15 @@
-// Waiting between retries: exponential back-off with jitter, and a sleep that ends early when
-// the channel stops (so `stop()` never waits out a long pause).
+// Waiting between retries: core's exponential back-off with ±20 % jitter, and a sleep that ends
+// early when the channel stops (so `stop()` never waits out a long pause).
 import type { Api } from "grammy";
+import { Backoff as CoreBackoff } from "../../../core/backoff.ts";
 
 /** grammY's Node build types its signals with the abort-controller polyfill; Node's own works at run time. */
 export const forGrammy = (signal: AbortSignal) => signal as unknown as Parameters<Api["getUpdates"]>[1];
 
-export class Backoff {
-  private attempt = 0;
-  constructor(
-    private readonly minMs = 1000,
-    private readonly maxMs = 30_000,
-  ) {}
-
-  /** The next pause: min, 2×min, 4×min … up to max, ±20 %. */
-  next(): number {
-    const base = Math.min(this.maxMs, this.minMs * 2 ** this.attempt++);
-    return Math.round(base * (0.8 + Math.random() * 0.4));
-  }
-
-  reset(): void {
-    this.attempt = 0;
+/** min, 2×min, 4×min … up to max, ±20 %. */
+export class Backoff extends CoreBackoff {
+  constructor(minMs = 1000, maxMs = 30_000) {
+    super({ minMs, maxMs, jitter: 0.2 });
   }
 }
 
