@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 import { DEFAULT_MAX_EVENT_BYTES, sessionIdSchema } from "./event.ts";
+import { hooksSchema } from "./hook-config.ts";
 
 /** 75 (EX_TEMPFAIL): Redis unreachable and nothing was spooled; try again later. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, unavailable: 75, config: 78 } as const;
@@ -104,6 +105,7 @@ export const configSchema = z.strictObject({
     githubSecret: z.string().optional(),
     bodyLimit: int(1024 * 1024, 1024),
     rateLimitPerMinute: int(120, 1),
+    hooks: hooksSchema,
   }),
   inngest: section({
     baseUrl: z.url().optional(),
@@ -122,6 +124,27 @@ export const configSchema = z.strictObject({
     shutdownTimeout: duration("30s"),
     tickInterval: duration("30s"),
   }),
+  // Files `agent-gateway watch --config-entries` follows, one event per matching line.
+  watch: z
+    .array(
+      z.strictObject({
+        file: z.string().min(1),
+        match: z
+          .string()
+          .refine((pattern) => {
+            try {
+              return Boolean(new RegExp(pattern));
+            } catch {
+              return false;
+            }
+          }, "not a valid regular expression")
+          .optional(),
+        type: z.string().min(1).max(200).optional(),
+        source: z.string().min(1).max(200).optional(),
+        fromStart: z.boolean().default(false),
+      }),
+    )
+    .default([]),
   telegram: section({
     botToken: z.string().optional(),
     // A JSON array in config.json, or "123,-456" from TELEGRAM_ALLOWED_CHATS.

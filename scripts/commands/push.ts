@@ -42,7 +42,8 @@ async function readPayload(value: string | undefined, io: CommandIO): Promise<un
   }
 }
 
-async function logOutcome(config: Config, outcome: ProducerOutcome): Promise<void> {
+/** Records spools and flushes in <home>/logs/cli.log, where an operator looks for them later. */
+export async function logOutcome(config: Config, outcome: ProducerOutcome): Promise<void> {
   const flushed = outcome.flushed;
   if (!outcome.spooled && !flushed?.delivered && !flushed?.rejected.length && !outcome.flushError) return;
   const log = cliLogger(config);
@@ -51,6 +52,21 @@ async function logOutcome(config: Config, outcome: ProducerOutcome): Promise<voi
   for (const { reason } of flushed?.rejected ?? []) log.warn("corrupt spool line moved aside", { reason, file: flushed!.rejectedFile });
   if (outcome.flushError) log.error("spool not flushed", { error: outcome.flushError });
   await log.close();
+}
+
+/** What a producer command tells its user after pushing one event: spooled, duplicate, flushed. */
+export function outcomeNotes(config: Config, outcome: ProducerOutcome): string[] {
+  const id = outcome.ids[0];
+  const notes: string[] = [];
+  if (outcome.spooled) {
+    notes.push(`warning: ${outcome.spoolReason}; event ${id} spooled to ${config.paths.spool}`);
+    notes.push("It is delivered on the next successful push, or run `agent-gateway flush` once Redis is back.");
+  }
+  if (outcome.results?.[0]?.duplicate) notes.push(`note: an event with id ${id} was already pushed; not delivered again`);
+  if (outcome.flushed?.delivered) notes.push(`note: delivered ${outcome.flushed.delivered} spooled event(s) first`);
+  if (outcome.flushed) notes.push(...flushNotes(outcome.flushed));
+  if (outcome.flushError) notes.push(`warning: the spool was not flushed: ${outcome.flushError.message}`);
+  return notes;
 }
 
 export const command: Command = {
@@ -89,14 +105,7 @@ export const command: Command = {
     }
     const [id] = outcome.ids;
     io.stdout(id!);
-    if (outcome.spooled) {
-      io.stderr(`warning: ${outcome.spoolReason}; event ${id} spooled to ${config.paths.spool}`);
-      io.stderr("It is delivered on the next successful push, or run `agent-gateway flush` once Redis is back.");
-    }
-    if (outcome.results?.[0]?.duplicate) io.stderr(`note: an event with id ${id} was already pushed; not delivered again`);
-    if (outcome.flushed?.delivered) io.stderr(`note: delivered ${outcome.flushed.delivered} spooled event(s) first`);
-    for (const note of outcome.flushed ? flushNotes(outcome.flushed) : []) io.stderr(note);
-    if (outcome.flushError) io.stderr(`warning: the spool was not flushed: ${outcome.flushError.message}`);
+    for (const note of outcomeNotes(config, outcome)) io.stderr(note);
     await logOutcome(config, outcome);
     return EXIT.ok;
   },

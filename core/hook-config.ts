@@ -1,0 +1,127 @@
+// The config of one generic webhook (worker.hooks.<name>) and the auth defaults of its presets.
+// Each hook has exactly one auth mode: a bearer token, a shared token in a named header, or an
+// HMAC signature over the raw body. A preset fills in what a known sender (GitLab,
+// Alertmanager, Grafana, a generic HMAC signer) sends; anything set by hand wins.
+import { z } from "zod";
+
+export const HOOK_PRESETS = ["gitlab", "alertmanager", "grafana", "hmac"] as const;
+export type HookPreset = (typeof HOOK_PRESETS)[number];
+export type HookAuth = "bearer" | "header" | "hmac";
+
+const secret = z.string().min(16, "use at least 16 characters");
+const headerName = z.string().regex(/^[A-Za-z0-9-]{1,100}$/, "an HTTP header name, e.g. X-Signature");
+
+/** What config.json may say about one hook. */
+const hookInputSchema = z.strictObject({
+  preset: z.enum(HOOK_PRESETS).optional(),
+  /** Event type; default: the preset's (e.g. gitlab.<object_kind>) or hook.<name>. */
+  type: z.string().min(1).max(200).optional(),
+  /** Event source; default: the hook's name. */
+  source: z.string().min(1).max(200).optional(),
+  priority: z.enum(["low", "normal", "urgent"]).optional(),
+  auth: z.enum(["bearer", "header", "hmac"]).optional(),
+  /** bearer and header modes. */
+  token: secret.optional(),
+  /** hmac mode. */
+  secret: secret.optional(),
+  /** header mode: the header holding the token; hmac mode: the header holding the signature. */
+  header: headerName.optional(),
+  algorithm: z.enum(["sha1", "sha256", "sha512"]).optional(),
+  encoding: z.enum(["hex", "base64"]).optional(),
+  /** Text before the digest in the signature header, e.g. "sha256=". */
+  prefix: z.string().max(40).optional(),
+  /** hmac mode: a header with the sending time (Unix seconds or ms), signed as `<ts><join><body>`. */
+  timestampHeader: headerName.optional(),
+  timestampJoin: z.string().max(8).optional(),
+  /** Seconds a timestamped delivery stays acceptable (either way, for clock skew). */
+  replayWindowSeconds: z.coerce.number().int().min(1).default(300),
+  /** A header whose value is the delivery's id: a redelivery with the same id is pushed once. */
+  deliveryHeader: headerName.optional(),
+  /** bearer and header modes: also accept `?token=` (weaker: URLs end up in proxies' logs). */
+  allowQueryToken: z.boolean().default(false),
+});
+
+export interface HookConfig {
+  name: string;
+  preset?: HookPreset;
+  type?: string;
+  source: string;
+  priority?: "low" | "normal" | "urgent";
+  auth: HookAuth;
+  token?: string;
+  secret?: string;
+  header: string;
+  algorithm: "sha1" | "sha256" | "sha512";
+  encoding: "hex" | "base64";
+  prefix: string;
+  timestampHeader?: string;
+  timestampJoin: string;
+  replayWindowSeconds: number;
+  deliveryHeader?: string;
+  allowQueryToken: boolean;
+}
+
+type PresetDefaults = Partial<Pick<HookConfig, "auth" | "header" | "algorithm" | "encoding" | "prefix" | "timestampHeader" | "timestampJoin" | "deliveryHeader">>;
+
+const PRESET_DEFAULTS: Record<HookPreset, PresetDefaults> = {
+  // GitLab sends the hook's "secret token" verbatim and keeps Idempotency-Key across retries.
+  gitlab: { auth: "header", header: "X-Gitlab-Token", deliveryHeader: "Idempotency-Key" },
+  // Alertmanager's webhook_config http_config.authorization and Grafana's webhook contact
+  // point (Authorization header scheme Bearer) both send a bearer token.
+  alertmanager: { auth: "bearer" },
+  grafana: { auth: "bearer" },
+  hmac: {
+    auth: "hmac",
+    header: "X-Signature-256",
+    prefix: "sha256=",
+    timestampHeader: "X-Timestamp",
+    deliveryHeader: "X-Delivery-Id",
+  },
+};
+
+/** The header each mode reads when none is configured. */
+const DEFAULT_HEADER: Record<HookAuth, string> = { bearer: "Authorization", header: "X-Hook-Token", hmac: "X-Signature-256" };
+
+export const hookNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "hook names are 1-64 characters of a-z 0-9 _ - (they appear in the URL /hooks/<name>)")
+  .refine((name) => name !== "github", "\"github\" is taken by the built-in /hooks/github route");
+
+export const hooksSchema = z
+  .record(hookNameSchema, hookInputSchema)
+  .default({})
+  .transform((hooks, ctx) => {
+    const resolved: Record<string, HookConfig> = {};
+    for (const [name, input] of Object.entries(hooks)) {
+      const preset = input.preset ? PRESET_DEFAULTS[input.preset] : {};
+      const auth = input.auth ?? preset.auth;
+      const issue = (field: string, message: string) => ctx.addIssue({ code: "custom", path: [name, field], message });
+      if (!auth) {
+        issue("auth", 'choose one: "bearer", "header" (a shared token in a header) or "hmac" (a signature over the body), or a preset');
+        continue;
+      }
+      if (auth === "hmac" && !input.secret) issue("secret", "hmac mode needs the signing secret");
+      if (auth !== "hmac" && !input.token) issue("token", `${auth} mode needs the token the sender presents`);
+      if (auth === "hmac" && input.allowQueryToken) issue("allowQueryToken", "a signed hook takes no ?token=");
+      resolved[name] = {
+        name,
+        preset: input.preset,
+        type: input.type,
+        source: input.source ?? name,
+        priority: input.priority,
+        auth,
+        token: input.token,
+        secret: input.secret,
+        header: input.header ?? preset.header ?? DEFAULT_HEADER[auth],
+        algorithm: input.algorithm ?? preset.algorithm ?? "sha256",
+        encoding: input.encoding ?? preset.encoding ?? "hex",
+        prefix: input.prefix ?? preset.prefix ?? "",
+        timestampHeader: input.timestampHeader ?? preset.timestampHeader,
+        timestampJoin: input.timestampJoin ?? preset.timestampJoin ?? ".",
+        replayWindowSeconds: input.replayWindowSeconds,
+        deliveryHeader: input.deliveryHeader ?? preset.deliveryHeader,
+        allowQueryToken: input.allowQueryToken,
+      };
+    }
+    return resolved;
+  });
