@@ -82,13 +82,10 @@ const PRESET_DEFAULTS: Record<HookPreset, PresetDefaults> = {
 /** The header each mode reads when none is configured. */
 const DEFAULT_HEADER: Record<HookAuth, string> = { bearer: "Authorization", header: "X-Hook-Token", hmac: "X-Signature-256" };
 
-export const hookNameSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "hook names are 1-64 characters of a-z 0-9 _ - (they appear in the URL /hooks/<name>)")
-  .refine((name) => name !== "github", "\"github\" is taken by the built-in /hooks/github route");
+const HOOK_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 export const hooksSchema = z
-  .record(hookNameSchema, hookInputSchema)
+  .record(z.string(), hookInputSchema)
   .default({})
   .transform((hooks, ctx) => {
     const resolved: Record<string, HookConfig> = {};
@@ -96,6 +93,10 @@ export const hooksSchema = z
       const preset = input.preset ? PRESET_DEFAULTS[input.preset] : {};
       const auth = input.auth ?? preset.auth;
       const issue = (field: string, message: string) => ctx.addIssue({ code: "custom", path: [name, field], message });
+      if (!HOOK_NAME.test(name) || name === "github") {
+        ctx.addIssue({ code: "custom", path: [name], message: name === "github" ? '"github" is taken by the built-in /hooks/github route; pick another name' : "a hook name is 1-64 characters of a-z 0-9 _ - (it is the URL /hooks/<name>)" });
+        continue;
+      }
       if (!auth) {
         issue("auth", 'choose one: "bearer", "header" (a shared token in a header) or "hmac" (a signature over the body), or a preset');
         continue;

@@ -6,6 +6,7 @@ import { internalError, refuse } from "./http/errors.ts";
 import { eventsRoutes } from "./routes/events.ts";
 import { githubRoutes } from "./routes/github.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { hooksRoutes } from "./routes/hooks.ts";
 
 export const INNGEST_PATH = "/api/inngest";
 
@@ -13,6 +14,7 @@ export function createApp(ctx: WorkerContext, inngestHandler?: (c: Context) => P
   const app = new Hono();
   app.route("/events", eventsRoutes(ctx));
   app.route("/hooks/github", githubRoutes(ctx));
+  app.route("/hooks", hooksRoutes(ctx));
   app.route("/health", healthRoutes(ctx));
   if (inngestHandler) app.on(["GET", "POST", "PUT"], INNGEST_PATH, inngestHandler);
   else {

@@ -1,22 +1,14 @@
 // POST /events: push one event (a JSON object) or a batch (an array, pushed atomically) with a
 // bearer token. Rate limited per client IP and per token; bodies over worker.bodyLimit get 413.
 import { Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { buildEvent, EventError } from "../../core/event.ts";
 import { pushEvents } from "../../core/push.ts";
 import type { WorkerContext } from "../context.ts";
 import { bearerToken, tokensMatch } from "../http/auth.ts";
 import { confirmReplicated } from "../../core/replication.ts";
 import { clientAddress, notReplicated, pushFailed, refuse } from "../http/errors.ts";
-import { createRateLimiter, type RateLimiter } from "../http/rate-limit.ts";
-
-function limitBy(limiter: RateLimiter, keyOf: (c: Parameters<MiddlewareHandler>[0]) => Promise<string>, what: string): MiddlewareHandler {
-  return async (c, next) => {
-    const retryAfter = limiter.take(await keyOf(c));
-    if (retryAfter === undefined) return next();
-    return refuse(c, 429, `rate limit exceeded for this ${what}; retry in ${retryAfter}s`, { "Retry-After": String(retryAfter) });
-  };
-}
+import { limitBody, limitBy } from "../http/limits.ts";
+import { createRateLimiter } from "../http/rate-limit.ts";
 
 /** Parses and validates the whole body first, so a bad batch writes nothing. */
 function parseEvents(text: string, maxEventBytes: number): unknown[] | string {
@@ -65,10 +57,7 @@ export function eventsRoutes(ctx: WorkerContext): Hono {
     authorise,
     // One token is configured, so its bucket is a single key.
     limitBy(createRateLimiter(perMinute), async () => "api-token", "token"),
-    bodyLimit({
-      maxSize: config.worker.bodyLimit,
-      onError: (c) => refuse(c, 413, `body is over the ${config.worker.bodyLimit}-byte limit (worker.bodyLimit)`),
-    }),
+    limitBody(config),
     async (c) => {
       const parsed = parseEvents(await c.req.text(), config.maxEventBytes);
       if (typeof parsed === "string") return refuse(c, 400, parsed);

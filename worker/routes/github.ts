@@ -3,13 +3,13 @@
 // so GitHub's redeliveries of the same delivery reach the agent once.
 import { createHmac } from "node:crypto";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { pushEvent } from "../../core/push.ts";
 import type { WorkerContext } from "../context.ts";
 import { githubEventType, summariseDelivery } from "../github-summary.ts";
 import { tokensMatch } from "../http/auth.ts";
 import { confirmReplicated } from "../../core/replication.ts";
 import { notReplicated, pushFailed, refuse } from "../http/errors.ts";
+import { limitBody } from "../http/limits.ts";
 
 function parseBody(raw: string, contentType: string | undefined): Record<string, unknown> | undefined {
   // GitHub sends JSON, or a form with the JSON in `payload` (the hook's "content type" setting).
@@ -28,10 +28,7 @@ export function githubRoutes(ctx: WorkerContext): Hono {
   const app = new Hono();
   app.post(
     "/",
-    bodyLimit({
-      maxSize: config.worker.bodyLimit,
-      onError: (c) => refuse(c, 413, `delivery is over the ${config.worker.bodyLimit}-byte limit (worker.bodyLimit)`),
-    }),
+    limitBody(config, "delivery"),
     async (c) => {
       if (!secret) {
         return refuse(c, 403, "GitHub webhooks are disabled: no secret is configured. Set GITHUB_WEBHOOK_SECRET (the hook's secret) or worker.githubSecret.");
