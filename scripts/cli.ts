@@ -7,6 +7,7 @@ import { UsageError, type Command, type CommandIO } from "./cli-kit.ts";
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   push: () => import("./commands/push.ts"),
   run: () => import("./commands/run.ts"),
+  watch: () => import("./commands/watch.ts"),
   status: () => import("./commands/status.ts"),
   worker: () => import("./commands/worker.ts"),
   daemon: () => import("./commands/daemon.ts"),
