@@ -4,6 +4,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { Redis } from "ioredis";
 import { loadConfig, type Config } from "../core/config.ts";
+import { buildEvent, EventError } from "../core/event.ts";
 import { createLogger, type Logger } from "../core/log.ts";
 import { withProducer } from "../core/redis.ts";
 
@@ -37,6 +38,16 @@ export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message);
+  }
+}
+
+/** A --type or --source the event schema would refuse is a usage error, found before any work. */
+export function checkEventNames(type: string | undefined, source: string | undefined): void {
+  try {
+    buildEvent({ type: type ?? "check", source: source ?? "check" });
+  } catch (error) {
+    if (error instanceof EventError) throw new UsageError(error.message.replace(/^invalid event: /, ""));
+    throw error;
   }
 }
 

@@ -6,9 +6,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { constants, hostname } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { ConfigError, loadConfig, type Config } from "../../core/config.ts";
-import { buildEvent, EventError, prioritySchema, type EventInput } from "../../core/event.ts";
+import { prioritySchema, type EventInput } from "../../core/event.ts";
 import { pushOrSpool } from "../../core/producer.ts";
-import { parse, UsageError, type Command, type CommandIO } from "../cli-kit.ts";
+import { checkEventNames, parse, UsageError, type Command, type CommandIO } from "../cli-kit.ts";
 import { LastLines, LineSplitter } from "../sources/lines.ts";
 import { logOutcome, outcomeNotes } from "./push.ts";
 
@@ -70,12 +70,7 @@ function splitArgs(args: string[]) {
   const priority = values.priority === undefined ? undefined : prioritySchema.safeParse(values.priority);
   if (priority && !priority.success) throw new UsageError(`--priority must be low, normal or urgent, not "${values.priority}"`);
   // A bad --type or --source is a usage error found before CMD runs, not after.
-  try {
-    buildEvent({ type: values.type ?? "job.done", source: values.source });
-  } catch (error) {
-    if (error instanceof EventError) throw new UsageError(error.message.replace(/^invalid event: /, ""));
-    throw error;
-  }
+  checkEventNames(values.type, values.source);
   return { argv, type: values.type, source: values.source, tail, notify, priority: priority?.data };
 }
 
@@ -84,10 +79,19 @@ function quoted(argv: string[]): string {
   return argv.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`)).join(" ");
 }
 
-/** Copies a child's stream to ours (pausing it while ours is full) and into the line splitter. */
+/**
+ * Copies a child's stream to ours (pausing it while ours is full) and into the line splitter.
+ * Once ours is closed (`run ... | head`), the output is still read, so CMD never blocks on it.
+ */
 function passThrough(from: Readable, to: Writable, lines: LineSplitter): void {
+  let closed = false;
+  to.on("error", () => {
+    closed = true;
+    from.resume();
+  });
   from.on("data", (chunk: Buffer) => {
     lines.write(chunk);
+    if (closed) return;
     if (!to.write(chunk)) {
       from.pause();
       to.once("drain", () => from.resume());
@@ -110,7 +114,7 @@ async function runChild(argv: string[], tail: LastLines): Promise<Ending> {
   passThrough(child.stderr!, process.stderr, splitters[1]);
   try {
     return await new Promise<Ending>((resolve) => {
-      child.once("error", (error: NodeJS.ErrnoException) => {
+      child.on("error", (error: NodeJS.ErrnoException) => {
         if (child.pid === undefined) resolve({ exitCode: 127, startError: `cannot start ${argv[0]}: ${error.code === "ENOENT" ? "command not found" : error.message}` });
       });
       child.once("exit", async (code, signal) => {

@@ -2,7 +2,7 @@
 // push matching lines as events, until SIGTERM or Ctrl-C.
 import { EXIT } from "../../core/config.ts";
 import { createLogger } from "../../core/log.ts";
-import { configFrom, parse, UsageError, untilSignal, type Command } from "../cli-kit.ts";
+import { checkEventNames, configFrom, parse, UsageError, untilSignal, type Command } from "../cli-kit.ts";
 import { startWatcher, type WatchEntry } from "../sources/watcher.ts";
 
 const usage = `Usage: agent-gateway watch <file> [--match REGEX] [--type T] [--source S] [--from-start]
@@ -48,6 +48,7 @@ export const command: Command = {
       }
     } else {
       if (positionals.length !== 1) throw new UsageError("expected exactly one file, e.g. `watch /var/log/app.log` (or --config-entries)");
+      checkEventNames(values.type, values.source);
       if (values.match !== undefined) {
         try {
           new RegExp(values.match);
