@@ -42,15 +42,16 @@ test("run: a command that succeeds exits 0 and pushes job.done with its last lin
   assert.match(result.stderr, new RegExp(`agent-gateway run: reported job.done \\(event ${event.id}\\)`));
 });
 
-test("run: a failing command's exit code is kept and job.failed carries stdout and stderr lines", async () => {
+test("run: a failing command's exit code is kept, it reads run's stdin, and job.failed carries stdout and stderr lines", async () => {
   const { cli, inbox } = home();
-  const result = await cli.run(["run", "--source", "make", "--", "sh", "-c", "echo compiling; echo 'error: no such file' >&2; exit 3"]);
+  const result = await cli.run(["run", "--source", "make", "--", "sh", "-c", "read file; echo compiling $file; echo 'error: no such file' >&2; exit 3"], { stdin: "main.c\n" });
   assert.equal(result.code, 3);
+  assert.equal(result.stdout, "compiling main.c\n");
   assert.match(result.stderr, /^error: no such file$/m);
   const [event] = await inbox();
   assert.deepEqual([event.type, event.source, event.payload.exitCode, event.payload.ok], ["job.failed", "make", 3, false]);
-  assert.deepEqual(event.payload.tail.sort(), ["compiling", "error: no such file"]);
-  assert.equal(event.payload.command, "sh -c 'echo compiling; echo '\\''error: no such file'\\'' >&2; exit 3'");
+  assert.deepEqual(event.payload.tail.sort(), ["compiling main.c", "error: no such file"]);
+  assert.equal(event.payload.command, "sh -c 'read file; echo compiling $file; echo '\\''error: no such file'\\'' >&2; exit 3'");
 });
 
 test("run: --notify failure pushes nothing for a command that succeeded", async () => {

@@ -19,9 +19,10 @@ interface WatchEvent {
   payload: { file: string; count: number; lines: string[]; omitted: number };
 }
 
-function home() {
+function home(config?: (home: string) => Record<string, unknown>) {
   const prefix = server.prefix();
   const cli = cliHome(server.url, prefix);
+  if (config) writeFileSync(join(cli.home, "config.json"), JSON.stringify(config(cli.home)));
   const inbox = async (): Promise<WatchEvent[]> => (await redis.lrange(keysFor(prefix).inbox(CENTRAL_SESSION), 0, -1)).map((r) => JSON.parse(r)).reverse();
   /** Waits until the events pushed so far satisfy `done` (Redis is polled: the watcher's pushes are the event awaited). */
   const until = async (done: (events: WatchEvent[]) => boolean, what: string) => {
@@ -87,4 +88,26 @@ test("watch: a 10 000-line burst is coalesced into a few events whose counts add
   assert.deepEqual(after.slice(events.length).map((e) => e.payload.lines), [["written while watch was down 1", "written while watch was down 2"]]);
   assert.equal(await watch.stop(), 0);
   assert.equal((await inbox()).length, events.length + 1, "nothing pushed twice");
+});
+
+test("watch --config-entries follows every `watch` entry of config.json (the service entry point); none configured is exit 78", async () => {
+  const { cli, until } = home((dir) => ({
+    watch: [
+      { file: join(dir, "a.log"), match: "done", type: "backup.log", fromStart: true },
+      { file: join(dir, "b.log"), source: "aria2" },
+    ],
+  }));
+  writeFileSync(join(cli.home, "a.log"), "backup done before the first start\nnoise\n");
+  const watch = cli.start(["watch", "--config-entries"]);
+  await watch.waitFor("stderr", /"msg":"watching".*"msg":"watching"/s);
+  appendFileSync(join(cli.home, "b.log"), "Download complete: film.mkv\n");
+  const events = await until((e) => e.length === 2, "one event per file");
+  assert.deepEqual(
+    events.map((e) => [e.type, e.source, e.payload.lines]).sort(),
+    [["backup.log", "watch", ["backup done before the first start"]], ["log.line", "aria2", ["Download complete: film.mkv"]]],
+  );
+  assert.equal(await watch.stop(), 0);
+  const none = await home().cli.run(["watch", "--config-entries"]);
+  assert.equal(none.code, 78);
+  assert.match(none.stderr, /no `watch` entries/);
 });

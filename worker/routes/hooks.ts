@@ -18,7 +18,7 @@ import { fitPayload } from "../hooks/fit.ts";
 import { hookEventType } from "../hooks/presets.ts";
 
 /** The request URL for logs: a `token` query parameter never appears in them. */
-export function maskedUrl(url: string): string {
+function maskedUrl(url: string): string {
   return url.replace(/([?&]token=)[^&#]*/gi, "$1***");
 }
 
