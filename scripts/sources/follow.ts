@@ -108,7 +108,9 @@ export class FileFollower {
     let carried = 0;
     let read = 0;
     let at = this.position!.offset;
-    while (read < maxBytes) {
+    const before = into.length;
+    // Past maxBytes only to finish a line longer than that (its kept part is bounded).
+    while (read < maxBytes || into.length === before) {
       const n = readSync(this.fd!, buffer, 0, CHUNK, at);
       if (n === 0) break;
       read += n;
