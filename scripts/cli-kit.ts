@@ -7,7 +7,6 @@ import { loadConfig, type Config } from "../core/config.ts";
 import { createLogger, type Logger } from "../core/log.ts";
 import { withProducer } from "../core/redis.ts";
 
-export { maskUrl as safeUrl } from "../core/redis.ts";
 
 export class UsageError extends Error {
   override name = "UsageError";
