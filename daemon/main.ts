@@ -172,7 +172,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (telegram) channels.push(telegram);
     let ws: WebSocketChannel | undefined;
     if (config.daemon.wsToken) {
-      ws = new WebSocketChannel({ host: config.daemon.host, port: config.daemon.port, token: config.daemon.wsToken, tickInterval: config.daemon.tickInterval, log });
+      const { host, port, wsToken: token, tickInterval, allowedOrigins, requestsPerSecond } = config.daemon;
+      ws = new WebSocketChannel({ host, port, token, tickInterval, allowedOrigins, requestsPerSecond, log });
       channels.unshift(ws);
     } else {
       log.info("WebSocket channel off: set daemon.wsToken in config.json to turn it on");

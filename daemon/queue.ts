@@ -41,6 +41,9 @@ interface StoredHuman {
 
 export class CommandQueue extends EventEmitter<{ change: [] }> {
   private readonly waiting: QueueEntry[] = [];
+  /** Human messages waiting or being stored: the count the limit applies to, raised before the
+   *  RPUSH is awaited so that messages arriving together cannot all see room. */
+  private humans = 0;
   private wake: (() => void) | undefined;
   private closed = false;
 
@@ -69,6 +72,7 @@ export class CommandQueue extends EventEmitter<{ change: [] }> {
         continue;
       }
       this.insert({ ...this.humanEntry(stored), raw });
+      this.humans += 1;
     }
     if (raws.length > 0) this.log.info("restored queued human messages", { count: raws.length });
     return raws.length;
@@ -76,10 +80,16 @@ export class CommandQueue extends EventEmitter<{ change: [] }> {
 
   async submitHuman(message: HumanMessage): Promise<SubmitResult> {
     if (this.closed) return { accepted: false, reason: "the agent is shutting down; send it again in a minute" };
-    const humans = this.waiting.filter((e) => e.kind === "human").length;
-    if (humans >= this.limit) {
-      return { accepted: false, reason: `the queue is full (${humans} messages waiting); try again when the agent has answered some` };
+    if (this.humans >= this.limit) {
+      return { accepted: false, reason: `the queue is full (${this.humans} messages waiting, daemon.queueLimit); try again when the agent has answered some` };
     }
+    this.humans += 1;
+    const result = await this.store(message);
+    if (!result.accepted) this.humans -= 1;
+    return result;
+  }
+
+  private async store(message: HumanMessage): Promise<SubmitResult> {
     const stored: StoredHuman = {
       id: randomUUID(),
       source: message.source,
@@ -112,6 +122,7 @@ export class CommandQueue extends EventEmitter<{ change: [] }> {
     while (!this.closed) {
       const next = this.waiting.shift();
       if (next) {
+        if (next.kind === "human") this.humans -= 1;
         this.emit("change");
         return next;
       }
