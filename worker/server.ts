@@ -39,6 +39,11 @@ export class WorkerStartError extends Error {
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+// A client that sends half its headers, or a body at a trickle, is cut off instead of being
+// held for ever; past the cap new connections are refused.
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const MAX_CONNECTIONS = 256;
 const DRAIN_MS = 10_000;
 const REDIS_GRACE_MS = 3_000;
 
@@ -100,6 +105,9 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
 
   const app = createApp(ctx, handler);
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.maxConnections = MAX_CONNECTIONS;
   let port: number;
   try {
     port = await listen(server, host, options.port ?? config.worker.port);
