@@ -1,0 +1,21 @@
+// File modes: the gateway's home holds secrets (config.json, signing.key), event payloads (the
+// spool, logs) and conversations (daemon sessions). Warns when any is readable by others.
+import { join } from "node:path";
+import { widerThanPrivate } from "../../core/private-files.ts";
+import { result, type Check } from "./check.ts";
+
+export const fileModeChecks: Check = async ({ config }) => {
+  const { home, paths } = config;
+  const daemon = join(home, "daemon");
+  const wide = widerThanPrivate([home, paths.logs, daemon, join(daemon, "sessions")]);
+  if (wide.length === 0) return [result("file modes", "ok", `${home} and its files are user-only (0700 / 0600)`)];
+  const shown = wide.slice(0, 5).map((w) => `${w.path} ${w.mode}`).join(", ");
+  return [
+    result(
+      "file modes",
+      "warn",
+      `readable by other users: ${shown}${wide.length > 5 ? ` and ${wide.length - 5} more` : ""}`,
+      `chmod -R go-rwx ${home}`,
+    ),
+  ];
+};
