@@ -104,9 +104,11 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
   }
 
   const app = createApp(ctx, handler);
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    // Timeouts are enforced on each check of open connections: every second, not every 30.
+    serverOptions: { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
+  }) as Server;
   server.maxConnections = MAX_CONNECTIONS;
   let port: number;
   try {
