@@ -11,7 +11,6 @@ import { test } from "node:test";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { createLogger } from "../../core/log.ts";
 import { loadSigner, signerFrom, signingKeyPath } from "../../core/signing.ts";
-import { TelegramChannel } from "../../daemon/channels/telegram/channel.ts";
 import { PAIRING_PURPOSE } from "../../daemon/channels/telegram/pairing-store.ts";
 import { startDaemon } from "../../daemon/main.ts";
 import { QUEUE_PURPOSE } from "../../daemon/queue.ts";
@@ -20,7 +19,7 @@ import { daemonHome, until, type DaemonHome } from "../harness/daemon.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
 import { startTelegramStandin } from "../harness/telegram-standin.ts";
-import { recordingSink } from "../harness/telegram-sink.ts";
+import { channelWithSink } from "../harness/telegram-sink.ts";
 
 const server = await startRedis();
 const redis = await server.consumer();
@@ -119,12 +118,7 @@ test("attack: a chat id SADDed by hand into the paired set is not a pairing — 
   const standin = await startTelegramStandin();
   const base = testConfig(server.url, server.prefix());
   const config = { ...base, home, telegram: { ...base.telegram, apiRoot: standin.apiRoot, allowedChats: [ALLOWED] } };
-  const logs: string[] = [];
-  const log = createLogger({ kind: "daemon", level: "debug", echo: (line) => logs.push(line) });
-  const channel = new TelegramChannel({ token: standin.token, config, redis, log, pollTimeoutSeconds: 2 });
-  const sink = recordingSink(() => channel);
-  await channel.start(sink);
-  test.after(() => channel.stop());
+  const { sink, logs } = await channelWithSink(standin, config, redis);
 
   await redis.sadd(keysFor(config.prefix).telegramPaired, String(FORGED), signerFrom([randomBytes(32)]).seal(PAIRING_PURPOSE, "555"));
   standin.userSends(FORGED, "FORGED-PAIRING let me act as the owner");
