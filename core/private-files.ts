@@ -27,17 +27,19 @@ export interface WideEntry {
   mode: string;
 }
 
-/** Entries among `paths` (directories walked one level deep) readable by group or others. */
-export function widerThanPrivate(paths: string[]): WideEntry[] {
+/** Which of `paths`, and of the entries directly inside the directories `walk`, are readable
+ *  by group or others (missing ones are skipped). */
+export function widerThanPrivate(paths: string[], walk: string[] = []): WideEntry[] {
   const found: WideEntry[] = [];
   const check = (path: string) => {
     const { mode } = statSync(path);
     if ((mode & 0o077) !== 0) found.push({ path, mode: (mode & 0o777).toString(8).padStart(4, "0") });
   };
-  for (const path of paths) {
-    if (!existsSync(path)) continue;
-    check(path);
-    if (statSync(path).isDirectory()) for (const name of readdirSync(path)) check(join(path, name));
+  for (const path of paths) if (existsSync(path)) check(path);
+  for (const dir of walk) {
+    if (!existsSync(dir)) continue;
+    check(dir);
+    for (const name of readdirSync(dir)) check(join(dir, name));
   }
   return found;
 }
