@@ -2,9 +2,9 @@
 // spool, logs) and conversations (daemon sessions). Warns when any of them, or a directory on
 // the way to them, is readable by others.
 import { join } from "node:path";
-import { rejectedPath } from "../../core/spool.ts";
-import { signingKeyPath } from "../../core/signing.ts";
 import { widerThanPrivate } from "../../core/private-files.ts";
+import { signingKeyPath } from "../../core/signing.ts";
+import { rejectedPath } from "../../core/spool.ts";
 import { result, type Check } from "./check.ts";
 
 export const fileModeChecks: Check = async ({ config }) => {
