@@ -22,7 +22,7 @@ async function setup(pairingTtl = 3_600_000) {
   const cli = async (...args: string[]) => {
     const out: string[] = [];
     const err: string[] = [];
-    const env = { AGENT_GATEWAY_HOME: "/nonexistent-agent-gateway-home", REDIS_URL: server.url, GATEWAY_PREFIX: config.prefix };
+    const env = { AGENT_GATEWAY_HOME: config.home, REDIS_URL: server.url, GATEWAY_PREFIX: config.prefix };
     const code = await main(args, { env, stdout: (l) => out.push(l), stderr: (l) => err.push(l), readStdin: async () => "" });
     return { code, out: out.join("\n"), err: err.join("\n") };
   };
