@@ -225,7 +225,12 @@ redis_url() {
   if [ -n "$REDIS_FLAG" ]; then printf '%s' "$REDIS_FLAG"; else tool config-get redisUrl; fi
 }
 # The URL with any password replaced by ***, for messages and the manifest.
-masked_url() { printf '%s' "$1" | sed -E 's#//([^:@/]*):[^@/]*@#//\1:***@#'; }
+# The shell twin of core/mask.ts (setup runs it before node_modules exist); test/security checks
+# both on the same URLs: credentials up to the last "@" and password-like query values hidden.
+masked_url() {
+  printf '%s' "$1" | sed -E -e 's#^((rediss?:)?//)([^:@]*):.*@#\1\3:***@#' -e 's#^((rediss?:)?//)[^:@]*@#\1***@#' \
+    -e 's#([?&][^=&#]*[Pp][Aa][Ss][Ss][^=&#]*=)[^&#]*#\1***#g'
+}
 is_local_url() { [[ "$1" =~ ^redis://([^@/]*@)?(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?(/.*)?$ ]]; }
 
 install_redis_package() {
@@ -316,6 +321,8 @@ config_written() {
 set_config() {
   local key="$1" value="$2" file="$GW_HOME/config.json" result
   result="$(tool json-set "$file" "$key" "$value")"
+  # A Redis URL may carry a password: shown masked, stored as given (config.json is 0600).
+  [ "$key" = redisUrl ] && value="$(masked_url "$value")"
   config_written "$result" "$file" "$key" "config.json $key = $value" "config.json $key = $value"
 }
 

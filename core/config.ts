@@ -117,6 +117,9 @@ export const configSchema = z.strictObject({
     host: z.string().default("127.0.0.1"),
     port: int(8788, 0).pipe(z.number().max(65535)),
     wsToken: z.string().min(16, "use at least 16 characters").optional(),
+    // Browser pages allowed to open the WebSocket (exact Origin values); clients sending no Origin are not browsers.
+    allowedOrigins: z.array(z.string().min(1)).default([]),
+    requestsPerSecond: int(20, 1),
     turnTimeout: duration("10m"),
     queueLimit: int(50, 1),
     replyTo: z.string().optional(),

@@ -9,7 +9,8 @@
 import { formatDuration } from "./duration.ts";
 import type { GatewayEvent } from "./event.ts";
 import { localClock, type LocalClock } from "./local-time.ts";
-import { closeOpenFence, cutText, fenced, oneLine, sanitise } from "./quote.ts";
+import { renderJson, type Rendered } from "./pretty-json.ts";
+import { closeOpenFence, cutText, fenced, quoted, sanitise } from "./quote.ts";
 
 export const HEARTBEAT_TYPE = "cron.heartbeat";
 
@@ -64,7 +65,7 @@ function countByType(events: GatewayEvent[], budget: number): string {
   const shown: string[] = [];
   let length = 0;
   for (const [type, count] of sorted) {
-    const item = `${oneLine(type, TYPE_CHARS)} ×${count}`;
+    const item = `${quoted(type, TYPE_CHARS)} ×${count}`;
     if (length + item.length + 2 > budget && shown.length > 0) break;
     shown.push(item);
     length += item.length + 2;
@@ -87,25 +88,17 @@ function summaryLine(lead: string, events: GatewayEvent[], clock: LocalClock, bu
   return `- ${lead} (${timeSpan(events, clock)}): ${countByType(events, budget)}.`;
 }
 
-function payloadText(payload: GatewayEvent["payload"]): string {
-  try {
-    return sanitise(JSON.stringify(payload, null, 2) ?? "null");
-  } catch (error) {
-    return `(payload could not be shown: ${oneLine((error as Error).message)})`;
-  }
-}
-
-/** One listed event: a line of facts, then its payload quoted; `payloadCap` bounds the payload. */
-function renderEvent(event: GatewayEvent, clock: LocalClock, payloadCap: number): { text: string; cut: boolean } {
-  const facts = [clock.format(event.ts), `source: ${oneLine(event.source)}`, `id: ${oneLine(event.id)}`];
+/** One listed event: a line of facts (producer-given ones quoted), then its payload, rendered
+ *  once (`payload`) and shown up to `payloadCap` characters. */
+function renderEvent(event: GatewayEvent, clock: LocalClock, payload: Rendered, payloadCap: number): { text: string; cut: boolean } {
+  const facts = [clock.format(event.ts), `source: ${quoted(event.source)}`, `id: ${quoted(event.id)}`];
   if (event.priority && event.priority !== "normal") facts.push(`priority: ${event.priority}`);
-  if (event.originSession) facts.push(`origin: ${oneLine(event.originSession)}`);
+  if (event.originSession) facts.push(`origin: ${quoted(event.originSession)}`);
   const head = `- ${facts.join(" · ")}`;
   if (Object.keys(event.payload).length === 0) return { text: `${head} · no payload`, cut: false };
-  const full = payloadText(event.payload);
-  if (full.length <= payloadCap) return { text: `${head}\n${fenced(full, "json")}`, cut: false };
-  const shown = cutText(full, payloadCap);
-  const marker = `(payload cut: ${full.length - shown.length} of ${full.length} characters not shown)`;
+  if (payload.total <= payloadCap) return { text: `${head}\n${fenced(payload.text, "json")}`, cut: false };
+  const shown = cutText(payload.text, payloadCap);
+  const marker = `(payload cut: ${payload.total - shown.length} of ${payload.total} characters not shown)`;
   return { text: `${head}\n${fenced(shown, "json")}\n${marker}`, cut: true };
 }
 
@@ -146,7 +139,7 @@ interface Listed {
 function groupedBody(listed: Listed[]): string {
   const groups = new Map<string, string[]>();
   for (const { type, text } of listed) groups.set(type, [...(groups.get(type) ?? []), text]);
-  return [...groups].map(([type, texts]) => [`## ${oneLine(type, TYPE_CHARS)}`, ...texts].join("\n\n")).join("\n\n");
+  return [...groups].map(([type, texts]) => [`## Type ${quoted(type, TYPE_CHARS)}`, ...texts].join("\n\n")).join("\n\n");
 }
 
 export function formatBatch(events: GatewayEvent[], options: FormatOptions = {}): FormattedBatch {
@@ -211,14 +204,15 @@ export function formatBatch(events: GatewayEvent[], options: FormatOptions = {})
   let prompt = assemble(listed, unlistedFrom(0));
   for (let i = 0; i < candidates.length; i++) {
     const event = candidates[i]!;
-    let rendered = renderEvent(event, clock, payloadCap);
+    const payload = renderJson(event.payload, payloadCap);
+    let rendered = renderEvent(event, clock, payload, payloadCap);
     let attempt = assemble([...listed, { type: event.type, text: rendered.text }], unlistedFrom(i + 1));
     // Too long: shorten this payload to the room left, unless too little room is left for it.
-    let cap = Math.min(payloadCap, payloadText(event.payload).length);
+    let cap = Math.min(payloadCap, payload.total);
     for (let tries = 0; attempt.length > maxChars && tries < 3; tries++) {
       cap -= attempt.length - maxChars + 20;
       if (cap < MIN_PAYLOAD_CHARS) break;
-      rendered = renderEvent(event, clock, cap);
+      rendered = renderEvent(event, clock, payload, cap);
       attempt = assemble([...listed, { type: event.type, text: rendered.text }], unlistedFrom(i + 1));
     }
     if (attempt.length > maxChars) {

@@ -1,8 +1,9 @@
 // Structured logs: JSON lines in <home>/logs/<kind>.log, one file per process kind
 // (extension, worker, daemon, cli). Never the console by default: inside pi the console is the
 // TUI. A failing log write is swallowed rather than crashing the process it describes.
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { createWriteStream, type WriteStream } from "node:fs";
 import { join } from "node:path";
+import { ensurePrivateDir, narrow, PRIVATE_FILE } from "./private-files.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -32,8 +33,11 @@ export function createLogger({ dir, kind, level = "info", echo }: LoggerOptions)
   let stream: WriteStream | undefined;
   if (dir) {
     try {
-      mkdirSync(dir, { recursive: true });
-      stream = createWriteStream(join(dir, `${kind}.log`), { flags: "a" });
+      // Logs quote events and conversations: user-only, like the rest of the gateway's home.
+      ensurePrivateDir(dir);
+      const file = join(dir, `${kind}.log`);
+      stream = createWriteStream(file, { flags: "a", mode: PRIVATE_FILE });
+      narrow(file, PRIVATE_FILE);
       stream.on("error", () => (stream = undefined));
     } catch {
       stream = undefined;

@@ -1,13 +1,18 @@
 // Showing untrusted text to a model as data: control characters made visible, single-line
 // fields kept on one line, and fenced blocks whose fence no content can close early.
 
-// C0 controls except tab and newline, DEL, C1 controls, and the bidi overrides that can make
-// text read differently from what it is ("trojan source").
-const UNSAFE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+// C0 controls except tab and newline, DEL, C1 controls, the bidi overrides that can make text
+// read differently from what it is ("trojan source"), and invisible characters that can carry
+// hidden text: zero-width and direction marks (U+200B-200F, U+061C), U+FEFF, and the tag
+// characters U+E0000-E007F (invisible copies of ASCII that models read).
+const UNSAFE = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF\u{E0000}-\u{E007F}]/gu;
 
-/** Replaces unsafe characters with a visible `\uXXXX`, keeping newline and tab. */
+/** Replaces unsafe characters with a visible `\uXXXX` (`\u{E0041}` beyond the BMP), keeping newline and tab. */
 export function sanitise(text: string): string {
-  return text.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return text.replace(UNSAFE, (c) => {
+    const code = c.codePointAt(0)!;
+    return code > 0xffff ? `\\u{${code.toString(16).toUpperCase()}}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
 }
 
 /** At most `max` characters, never splitting a surrogate pair. */
@@ -22,6 +27,12 @@ export function cutText(text: string, max: number): string {
 export function oneLine(text: string, max = 120): string {
   const flat = sanitise(text.replace(/[\r\n\t\u2028\u2029]+/g, " "));
   return flat.length <= max ? flat : `${cutText(flat, max - 1)}…`;
+}
+
+/** A producer-given field (type, source, id) shown inline as a quoted string, so it reads as a
+ *  value and never as a heading or an instruction: `"build.done"`, quotes inside escaped. */
+export function quoted(text: string, max = 120): string {
+  return `"${oneLine(text.replace(/["\\]/g, "\\$&"), max)}"`;
 }
 
 function longestBacktickRun(text: string): number {

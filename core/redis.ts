@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import type { ConnectionOptions } from "node:tls";
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
 import { backoffDelay } from "./backoff.ts";
+import { maskUrl } from "./mask.ts";
 import type { Config } from "./config.ts";
 import { classifyRedisError, RedisConfigError, RedisUnreachableError, replyCode, type ClassifyContext } from "./redis-errors.ts";
 
@@ -23,10 +24,8 @@ export interface ConnectOptions {
 /** A URL, or the configuration's redisUrl plus its redis section (Sentinel, Cluster, TLS). */
 export type RedisTarget = string | Pick<Config, "redisUrl" | "redis">;
 
-/** Redis URL with any password masked, for messages. */
-export function maskUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
-}
+// One masking function (mask.ts); re-exported for the callers that import it from here.
+export { maskUrl };
 
 interface ClientInfo extends ClassifyContext {
   kind: ConnectOptions["kind"];

@@ -7,11 +7,12 @@
 // append never lands in a file a flush has already read. A flush that dies leaves its claimed
 // file behind; the next flush adopts it once the owner's pid is gone. Lines that are not valid
 // events are moved to spool.rejected.jsonl with the reason, never dropped.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import type { Redis } from "ioredis";
 import { parseEntry, type GatewayEvent } from "./event.ts";
+import { ensurePrivateDir, narrow, PRIVATE_FILE } from "./private-files.ts";
 import { pushInBatches, type PushSettings } from "./push.ts";
 import { confirmReplicated, type Durability } from "./replication.ts";
 
@@ -58,11 +59,11 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /** Runs fn while holding <spool>.lock (created exclusively; stale locks are taken over). */
 function withLock<T>(spool: string, fn: () => T): T {
   const lock = `${spool}.lock`;
-  mkdirSync(dirname(spool), { recursive: true });
+  ensurePrivateDir(dirname(spool));
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
-      const fd = openSync(lock, "wx", 0o600);
+      const fd = openSync(lock, "wx", PRIVATE_FILE);
       writeSync(fd, String(process.pid));
       closeSync(fd);
       break;
@@ -100,7 +101,8 @@ function lockIsStale(lock: string): boolean {
 }
 
 function appendDurably(file: string, text: string): void {
-  const fd = openSync(file, "a", 0o600);
+  const fd = openSync(file, "a", PRIVATE_FILE);
+  narrow(file, PRIVATE_FILE);
   try {
     writeSync(fd, text);
     fsyncSync(fd);

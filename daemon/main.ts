@@ -2,6 +2,7 @@
 // queue for every input (Redis events, heartbeats, Telegram, WebSocket), one lane that runs
 // them in turn, and the router that sends each settled reply back to whoever asked.
 // `startDaemon` wires the parts; `stop` finishes the current turn within a bound and exits clean.
+import { existsSync, writeFileSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import type { Redis } from "ioredis";
@@ -13,11 +14,14 @@ import { LeaseConflictError, startLeaseKeeper, type LeaseKeeper } from "../core/
 import { createLogger, type Logger } from "../core/log.ts";
 import { warnOnEvictingPolicy } from "../core/memory.ts";
 import { connectRedis, ensureConnected } from "../core/redis.ts";
+import { PRIVATE_FILE } from "../core/private-files.ts";
 import type { Claim } from "../core/sessions.ts";
+import { loadSigner } from "../core/signing.ts";
 import { Watchdog } from "../core/watchdog.ts";
 import { Heartbeats } from "../core/heartbeat-intake.ts";
 import type { Channel, ChannelCommand, ChannelSink, ReplyTo } from "./channel.ts";
 import { telegramChannelFromConfig } from "./channels/telegram/channel.ts";
+import { sealUnsignedPairings } from "./channels/telegram/pairing-store.ts";
 import { WebSocketChannel } from "./channels/websocket.ts";
 import { Lane } from "./lane.ts";
 import { acquireLock, type InstanceLock } from "./lock.ts";
@@ -120,8 +124,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const pi = await PiSession.open({ cwd: config.daemon.cwd ?? homedir(), stateDir, agentDir: options.agentDir, log });
     cleanups.push(() => pi.dispose());
     const keys = keysFor(config.prefix);
-    const queue = new CommandQueue(redis, keys.daemonQueue, config.daemon.queueLimit, log);
-    await queue.restore();
+    const signer = loadSigner(config.home);
+    const queue = new CommandQueue(redis, { queue: keys.daemonQueue, dead: keys.dead(CENTRAL_SESSION) }, config.daemon.queueLimit, signer, log);
+    // Signatures came with an upgrade: what an older version stored unsigned is signed once, at
+    // the first start after it (a marker in the home, out of reach of Redis, says it was done).
+    const signedMarker = join(stateDir, "signatures-on");
+    const firstSignedStart = !existsSync(signedMarker);
+    await queue.restore({ signUnsigned: firstSignedStart });
+    if (firstSignedStart) {
+      const pairings = await sealUnsignedPairings(redis, config.prefix, signer);
+      if (pairings > 0) log.info("signed the Telegram pairings an older version stored unsigned", { count: pairings });
+      writeFileSync(signedMarker, `${new Date().toISOString()}\n`, { mode: PRIVATE_FILE });
+    }
     const router = new Router(log, config.daemon.replyTo);
     const lane = new Lane({ queue, pi, router, turnTimeout: config.daemon.turnTimeout, log });
 
@@ -172,7 +186,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (telegram) channels.push(telegram);
     let ws: WebSocketChannel | undefined;
     if (config.daemon.wsToken) {
-      ws = new WebSocketChannel({ host: config.daemon.host, port: config.daemon.port, token: config.daemon.wsToken, tickInterval: config.daemon.tickInterval, log });
+      const { host, port, wsToken: token, tickInterval, allowedOrigins, requestsPerSecond } = config.daemon;
+      ws = new WebSocketChannel({ host, port, token, tickInterval, allowedOrigins, requestsPerSecond, log });
       channels.unshift(ws);
     } else {
       log.info("WebSocket channel off: set daemon.wsToken in config.json to turn it on");

@@ -4,11 +4,14 @@
 // resolves (so a channel may acknowledge upstream) and removed only once their reply was
 // handed to the router, so a crash in between answers them once after a restart. Automated
 // entries stay in Redis's own inbox/in-flight lists until pi takes them (redis-source.ts).
+// Stored entries are sealed with the gateway's signing key (core/signing.ts): an entry written
+// into the list by anyone else is dead-lettered with the reason at restore, never run.
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { Redis } from "ioredis";
 import type { DaemonQueueItem } from "../core/daemon-state.ts";
 import type { Logger } from "../core/log.ts";
+import { isSealed, type Signer } from "../core/signing.ts";
 import type { HumanMessage, ReplyTo, SubmitResult } from "./channel.ts";
 
 export type EntryKind = "human" | "event" | "heartbeat";
@@ -39,47 +42,99 @@ interface StoredHuman {
   queuedAt: number;
 }
 
+/** The signature purpose of daemon queue entries. */
+export const QUEUE_PURPOSE = "daemon-queue";
+
+export interface QueueKeys {
+  /** The durable list of human messages. */
+  queue: string;
+  /** Where entries that fail the signature check go, as {reason, at, raw}. */
+  dead: string;
+}
+
 export class CommandQueue extends EventEmitter<{ change: [] }> {
   private readonly waiting: QueueEntry[] = [];
+  /** Human messages waiting or being stored: the count the limit applies to, raised before the
+   *  RPUSH is awaited so that messages arriving together cannot all see room. */
+  private humans = 0;
   private wake: (() => void) | undefined;
   private closed = false;
 
+  private readonly key: string;
+
   constructor(
     private readonly redis: Redis,
-    private readonly key: string,
+    private readonly keys: QueueKeys,
     /** Most human messages waiting at once; one more is refused with a reply. */
     private readonly limit: number,
+    private readonly signer: Signer,
     private readonly log: Logger,
   ) {
     super();
+    this.key = keys.queue;
   }
 
-  /** Loads human entries a previous run stored and never answered (oldest first). */
-  async restore(): Promise<number> {
+  /**
+   * Loads human entries a previous run stored and never answered (oldest first). Entries whose
+   * seal does not hold are dead-lettered. `signUnsigned` (the first start after the upgrade that
+   * brought signatures) seals entries stored unsigned by an older version instead, once.
+   */
+  async restore({ signUnsigned = false } = {}): Promise<number> {
+    if (signUnsigned) await this.sealUnsigned();
     const raws = await this.redis.lrange(this.key, 0, -1);
+    let restored = 0;
     for (const raw of raws) {
-      let stored: StoredHuman;
-      try {
-        stored = JSON.parse(raw) as StoredHuman;
-        if (typeof stored.text !== "string" || typeof stored.replyTo !== "string") throw new Error("missing text or replyTo");
-      } catch (error) {
-        // Never silently dropped: the entry stays visible in the log with the reason.
-        this.log.error("unreadable entry in the daemon queue; removed", { raw, error });
-        await this.redis.lrem(this.key, 1, raw);
+      const read = this.read(raw);
+      if (typeof read === "string") {
+        // Never silently dropped: a dead letter with the reason, and a log line.
+        this.log.error("daemon queue entry refused; dead-lettered, not run", { reason: read });
+        await this.redis.multi().lrem(this.key, 1, raw).lpush(this.keys.dead, JSON.stringify({ reason: read, at: Date.now(), raw })).exec();
         continue;
       }
-      this.insert({ ...this.humanEntry(stored), raw });
+      this.insert({ ...this.humanEntry(read), raw });
+      this.humans += 1;
+      restored += 1;
     }
-    if (raws.length > 0) this.log.info("restored queued human messages", { count: raws.length });
-    return raws.length;
+    if (restored > 0) this.log.info("restored queued human messages", { count: restored });
+    return restored;
+  }
+
+  /** The stored message, or why it is refused. */
+  private read(raw: string): StoredHuman | string {
+    if (!isSealed(raw)) return "daemon queue entry is not signed: not written by this gateway (an entry added to Redis by hand is never run)";
+    const data = this.signer.open(QUEUE_PURPOSE, raw);
+    if (data === undefined) return "daemon queue entry's signature does not match the gateway's key (forged, or signed with a key since replaced)";
+    try {
+      const stored = JSON.parse(data) as StoredHuman;
+      if (typeof stored.text !== "string" || typeof stored.replyTo !== "string") return "daemon queue entry is missing text or replyTo";
+      return stored;
+    } catch (error) {
+      return `daemon queue entry is not JSON: ${(error as Error).message}`;
+    }
+  }
+
+  /** Seals every unsigned entry in place, keeping the order (nothing else writes the list yet). */
+  private async sealUnsigned(): Promise<void> {
+    const raws = await this.redis.lrange(this.key, 0, -1);
+    const unsigned = raws.filter((raw) => !isSealed(raw)).length;
+    if (unsigned === 0) return;
+    const sealed = raws.map((raw) => (isSealed(raw) ? raw : this.signer.seal(QUEUE_PURPOSE, raw)));
+    await this.redis.multi().del(this.key).rpush(this.key, ...sealed).exec();
+    this.log.info("signed the human messages an older version had queued unsigned", { count: unsigned });
   }
 
   async submitHuman(message: HumanMessage): Promise<SubmitResult> {
     if (this.closed) return { accepted: false, reason: "the agent is shutting down; send it again in a minute" };
-    const humans = this.waiting.filter((e) => e.kind === "human").length;
-    if (humans >= this.limit) {
-      return { accepted: false, reason: `the queue is full (${humans} messages waiting); try again when the agent has answered some` };
+    if (this.humans >= this.limit) {
+      return { accepted: false, reason: `the queue is full (${this.humans} messages waiting, daemon.queueLimit); try again when the agent has answered some` };
     }
+    this.humans += 1;
+    const result = await this.store(message);
+    if (!result.accepted) this.humans -= 1;
+    return result;
+  }
+
+  private async store(message: HumanMessage): Promise<SubmitResult> {
     const stored: StoredHuman = {
       id: randomUUID(),
       source: message.source,
@@ -88,7 +143,7 @@ export class CommandQueue extends EventEmitter<{ change: [] }> {
       messageId: message.messageId,
       queuedAt: Date.now(),
     };
-    const raw = JSON.stringify(stored);
+    const raw = this.signer.seal(QUEUE_PURPOSE, JSON.stringify(stored));
     try {
       await this.redis.rpush(this.key, raw);
     } catch (error) {
@@ -112,6 +167,7 @@ export class CommandQueue extends EventEmitter<{ change: [] }> {
     while (!this.closed) {
       const next = this.waiting.shift();
       if (next) {
+        if (next.kind === "human") this.humans -= 1;
         this.emit("change");
         return next;
       }
@@ -168,4 +224,19 @@ export class CommandQueue extends EventEmitter<{ change: [] }> {
 
 export function toItem(entry: QueueEntry): DaemonQueueItem {
   return { id: entry.id, kind: entry.kind, source: entry.source, replyTo: entry.replyTo, queuedAt: entry.queuedAt };
+}
+
+/** Re-signs the stored queue with a new key (`agent-gateway signing rotate`, daemon stopped).
+ *  Entries that do not verify with the old key are left as they are: the next start dead-letters them. */
+export async function resignQueue(redis: Redis, key: string, old: Signer, next: Signer): Promise<number> {
+  const raws = await redis.lrange(key, 0, -1);
+  let resigned = 0;
+  const rewritten = raws.map((raw) => {
+    const data = old.open(QUEUE_PURPOSE, raw);
+    if (data === undefined) return raw;
+    resigned += 1;
+    return next.seal(QUEUE_PURPOSE, data);
+  });
+  if (rewritten.length > 0) await redis.multi().del(key).rpush(key, ...rewritten).exec();
+  return resigned;
 }

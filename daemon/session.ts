@@ -2,7 +2,7 @@
 // and extensions, kept in one persistent session file that is resumed after a restart; `/new`
 // starts a fresh file. `run()` resolves when the whole run has settled (retries included) with
 // the run's text; `abort()` stops it, and replaces a session that will not stop.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   createAgentSessionFromServices,
@@ -16,6 +16,7 @@ import {
   type CreateAgentSessionRuntimeFactory,
 } from "@mariozechner/pi-coding-agent";
 import type { Logger } from "../core/log.ts";
+import { ensurePrivateDir, narrow, PRIVATE_FILE } from "../core/private-files.ts";
 
 /** Set before pi loads extensions: the gateway extension stays inert inside the daemon. */
 export const EMBEDDED_ENV = "GATEWAY_EMBEDDED";
@@ -71,8 +72,11 @@ export class PiSession {
 
   static async open(options: PiSessionOptions): Promise<PiSession> {
     process.env[EMBEDDED_ENV] = "1";
-    mkdirSync(join(options.stateDir, "sessions"), { recursive: true });
     const pi = new PiSession(options);
+    // Conversations are private: the directories 0700, every session file 0600.
+    ensurePrivateDir(options.stateDir);
+    ensurePrivateDir(pi.sessionDir);
+    for (const name of readdirSync(pi.sessionDir)) narrow(join(pi.sessionDir, name), PRIVATE_FILE);
     await pi.start(pi.resumeTarget());
     return pi;
   }
@@ -124,7 +128,7 @@ export class PiSession {
       onError: (error) => this.options.log.error("pi extension error", { extension: error.extensionPath, event: error.event, error: error.error }),
     });
     const file = session.sessionFile;
-    if (file) writeFileSync(this.pointer, file + "\n");
+    if (file) writeFileSync(this.pointer, file + "\n", { mode: PRIVATE_FILE });
     this.options.log.info("pi session ready", { file, model: session.model ? `${session.model.provider}/${session.model.id}` : undefined, messages: session.messages.length });
   }
 
@@ -157,6 +161,8 @@ export class PiSession {
       (error: Error) => settle({ error: error.message }),
     );
     const outcome = await settled;
+    // pi creates the file with the default mode; the 0700 directory already shields it.
+    if (this.sessionFile) narrow(this.sessionFile, PRIVATE_FILE);
     this.active = undefined;
     this.listener = undefined;
     return {

@@ -8,7 +8,6 @@ import { buildEvent, EventError } from "../core/event.ts";
 import { createLogger, type Logger } from "../core/log.ts";
 import { withProducer } from "../core/redis.ts";
 
-export { maskUrl as safeUrl } from "../core/redis.ts";
 
 export class UsageError extends Error {
   override name = "UsageError";

@@ -39,6 +39,11 @@ export class WorkerStartError extends Error {
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+// A client that sends half its headers, or a body at a trickle, is cut off instead of being
+// held for ever; past the cap new connections are refused.
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const MAX_CONNECTIONS = 256;
 const DRAIN_MS = 10_000;
 const REDIS_GRACE_MS = 3_000;
 
@@ -99,7 +104,12 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
   }
 
   const app = createApp(ctx, handler);
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    // Timeouts are enforced on each check of open connections: every second, not every 30.
+    serverOptions: { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
+  }) as Server;
+  server.maxConnections = MAX_CONNECTIONS;
   let port: number;
   try {
     port = await listen(server, host, options.port ?? config.worker.port);

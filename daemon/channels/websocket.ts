@@ -1,26 +1,39 @@
 // The WebSocket channel, on the daemon's port (loopback by default). Protocol, JSON frames:
-//   first frame   {type:"req", id, method:"auth", params:{token}}   else the socket closes
+//   first frame   {type:"req", id, method:"auth", params:{token}}: one attempt per connection;
+//                 a wrong one is answered, the socket closed (4401) and cut, no later frame read
 //   requests      {type:"req", id, method, params}  →  {type:"res", id, ok, payload | error}
-//                 methods: prompt {text}, status, abort, new
+//                 methods: prompt {text}, status, abort, new; over `requestsPerSecond` on one
+//                 connection a request is answered {ok:false, error:{code:"refused", message}}
 //   pushed        {type:"event", event, payload, seq}  (seq counts per connection)
 //                 events: run {state, messageId}, delta {text, messageId}, reply {text, messageId},
-//                 queue {running, waiting}, tick {ts}, shutdown {reason}
+//                 queue {running, waiting, human, automated, head}, tick {ts}, shutdown {reason}
 //   bad frames    {type:"error", error:{code, message}} (or a res with ok:false when the
 //                 frame had an id); the socket stays open.
-import { randomBytes, timingSafeEqual } from "node:crypto";
-import { createServer, type Server } from "node:http";
+// Before the upgrade: a browser's Origin must be in `allowedOrigins` (clients that send none
+// are fine), and an address with 5 failed auths within a minute is refused for 60 s.
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import { z } from "zod";
+import { BackoffGate } from "../../core/backoff-gate.ts";
+import type { DaemonQueueItem } from "../../core/daemon-state.ts";
 import type { Logger } from "../../core/log.ts";
+import { TokenBucket } from "../../core/token-bucket.ts";
+import { tokensMatch } from "../../core/tokens.ts";
 import type { Channel, ChannelCommand, ChannelSink, QueueView, ReplyContext, ReplyTo } from "../channel.ts";
 
 export const WS_CHANNEL = "ws";
 const MAX_FRAME_BYTES = 1024 * 1024;
 const MAX_PROMPT_CHARS = 100_000;
 const AUTH_TIMEOUT_MS = 10_000;
+/** A refused socket gets this long to receive its close frame before it is cut. */
+const CUT_AFTER_MS = 200;
+/** Queue entries a `queue` event lists (the rest are only counted). */
+export const QUEUE_HEAD = 10;
 /** Close codes (4000-4999 are the application's). */
 export const CLOSE = { unauthorized: 4401, authTimeout: 4408, shutdown: 1001 } as const;
+const AUTH_BACKOFF = { maxFailures: 5, window: 60_000, blockFor: 60_000 };
 
 const requestSchema = z.object({
   type: z.literal("req"),
@@ -36,15 +49,37 @@ export interface WebSocketChannelOptions {
   port: number;
   token: string;
   tickInterval: number;
+  /** Browser origins allowed to connect (e.g. "http://localhost:3000"); none by default. */
+  allowedOrigins?: string[];
+  /** Requests one connection may make per second (a burst of as many, refilled evenly). */
+  requestsPerSecond?: number;
   log: Logger;
 }
 
 interface Connection {
   id: string;
+  address: string;
   socket: WebSocket;
-  authed: boolean;
+  state: "new" | "authed" | "refused";
   seq: number;
+  requests: TokenBucket;
+  /** The rate-limit refusal is logged once per connection, not per frame. */
+  throttledLogged?: boolean;
   authTimer?: NodeJS.Timeout;
+}
+
+/** What a `queue` event carries: counts, the running entry and the head of the queue. */
+export interface QueueSummary {
+  running?: QueueView["running"];
+  waiting: number;
+  human: number;
+  automated: number;
+  head: DaemonQueueItem[];
+}
+
+export function summariseQueue(view: QueueView): QueueSummary {
+  const human = view.waiting.filter((w) => w.kind === "human").length;
+  return { running: view.running, waiting: view.waiting.length, human, automated: view.waiting.length - human, head: view.waiting.slice(0, QUEUE_HEAD) };
 }
 
 class RequestError extends Error {
@@ -56,13 +91,6 @@ class RequestError extends Error {
   }
 }
 
-function tokensMatch(given: unknown, expected: string): boolean {
-  if (typeof given !== "string") return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 export class WebSocketChannel implements Channel {
   readonly name = WS_CHANNEL;
   private readonly connections = new Map<string, Connection>();
@@ -70,6 +98,7 @@ export class WebSocketChannel implements Channel {
   private wss: WebSocketServer | undefined;
   private tick: NodeJS.Timeout | undefined;
   private sink!: ChannelSink;
+  private readonly failedAuth = new BackoffGate(AUTH_BACKOFF);
 
   constructor(private readonly options: WebSocketChannelOptions) {}
 
@@ -86,8 +115,17 @@ export class WebSocketChannel implements Channel {
       res.end(JSON.stringify(health ? { ok: true, connections: this.connections.size } : { error: "WebSocket only; see /health" }));
     });
     this.server = server;
-    this.wss = new WebSocketServer({ server, maxPayload: MAX_FRAME_BYTES });
-    this.wss.on("connection", (socket) => this.accept(socket));
+    this.wss = new WebSocketServer({
+      server,
+      maxPayload: MAX_FRAME_BYTES,
+      verifyClient: ({ req }, done) => {
+        const refusal = this.refusalBeforeUpgrade(req);
+        if (!refusal) return done(true);
+        this.options.log.warn("WebSocket upgrade refused", { address: addressOf(req), origin: req.headers.origin, reason: refusal.reason });
+        done(false, refusal.status, refusal.reason);
+      },
+    });
+    this.wss.on("connection", (socket, req) => this.accept(socket, addressOf(req)));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(this.options.port, this.options.host, () => {
@@ -130,17 +168,31 @@ export class WebSocketChannel implements Channel {
   }
 
   queueChanged(view: QueueView): void {
-    this.broadcast("queue", view);
+    this.broadcast("queue", summariseQueue(view));
+  }
+
+  /** Cross-site pages (an Origin not allowed) and addresses backing off are refused before the upgrade. */
+  private refusalBeforeUpgrade(req: IncomingMessage): { status: number; reason: string } | undefined {
+    const origin = req.headers.origin;
+    if (origin !== undefined && !(this.options.allowedOrigins ?? []).includes(origin)) {
+      return { status: 403, reason: `Origin ${origin} is not allowed; add it to daemon.allowedOrigins to let that page connect` };
+    }
+    const wait = this.failedAuth.blockedFor(addressOf(req));
+    if (wait > 0) return { status: 429, reason: `too many failed auth attempts from this address; retry in ${Math.ceil(wait / 1000)}s` };
+    return undefined;
   }
 
   private connectionId(replyTo: ReplyTo): string {
     return replyTo.slice(WS_CHANNEL.length + 1);
   }
 
-  private accept(socket: WebSocket): void {
-    const connection: Connection = { id: randomBytes(6).toString("hex"), socket, authed: false, seq: 0 };
-    connection.authTimer = setTimeout(() => socket.close(CLOSE.authTimeout, "no auth frame"), AUTH_TIMEOUT_MS);
+  private accept(socket: WebSocket, address: string): void {
+    const rate = this.options.requestsPerSecond ?? 20;
+    const connection: Connection = { id: randomBytes(6).toString("hex"), address, socket, state: "new", seq: 0, requests: new TokenBucket(rate, 1000) };
+    connection.authTimer = setTimeout(() => this.refuse(connection, CLOSE.authTimeout, "no auth frame"), AUTH_TIMEOUT_MS);
     socket.on("message", (data, isBinary) => {
+      // A refused socket is read no further, whatever it had already sent.
+      if (connection.state === "refused") return;
       void this.onFrame(connection, isBinary ? null : data.toString()).catch((error) =>
         this.options.log.error("WebSocket frame handling failed", { error }),
       );
@@ -165,7 +217,9 @@ export class WebSocketChannel implements Channel {
     } catch (error) {
       problem = `not JSON: ${(error as Error).message}`;
     }
-    if (!connection.authed) return this.authenticate(connection, request, problem);
+    if (connection.state === "new") return this.authenticate(connection, request, problem);
+    const wait = connection.requests.take();
+    if (wait > 0) return this.throttle(connection, id, wait);
     if (!request) {
       const validId = typeof id === "string" || typeof id === "number";
       if (validId) this.respond(connection, id as string | number, { code: "bad_frame", message: problem! });
@@ -180,21 +234,44 @@ export class WebSocketChannel implements Channel {
     }
   }
 
+  /** The one auth attempt of a connection: right, or the connection is refused for good. */
   private authenticate(connection: Connection, request: Request | undefined, problem: string | undefined): void {
-    const { socket } = connection;
+    clearTimeout(connection.authTimer);
     if (request?.method === "auth" && tokensMatch(request.params?.token, this.options.token)) {
-      connection.authed = true;
+      connection.state = "authed";
       this.connections.set(connection.id, connection);
-      clearTimeout(connection.authTimer);
-      this.respond(connection, request.id, undefined, { connection: connection.id, protocol: 1 });
-      this.push(connection, "queue", this.sink.queue?.() ?? { waiting: [] });
+      this.respond(connection, request.id, undefined, { connection: connection.id, protocol: 2 });
+      this.push(connection, "queue", summariseQueue(this.sink.queue?.() ?? { waiting: [] }));
       return;
     }
+    this.failedAuth.failed(connection.address);
     const message = request?.method === "auth" ? "wrong token" : `the first frame must be {type:"req", method:"auth", params:{token}}${problem ? ` (${problem})` : ""}`;
-    this.options.log.warn("WebSocket client refused", { reason: message });
+    this.options.log.warn("WebSocket client refused", { connection: connection.id, address: connection.address, reason: message });
     if (request) this.respond(connection, request.id, { code: "unauthorized", message });
     else this.write(connection, { type: "error", error: { code: "unauthorized", message } });
-    socket.close(CLOSE.unauthorized, "unauthorized");
+    this.refuse(connection);
+  }
+
+  /** Closes the socket and cuts it shortly after: nothing it sends later is read. */
+  private refuse(connection: Connection, code: number = CLOSE.unauthorized, reason = "unauthorized"): void {
+    connection.state = "refused";
+    clearTimeout(connection.authTimer);
+    const { socket } = connection;
+    socket.pause();
+    socket.close(code, reason);
+    setTimeout(() => socket.terminate(), CUT_AFTER_MS).unref();
+  }
+
+  private throttle(connection: Connection, id: unknown, wait: number): void {
+    const rate = this.options.requestsPerSecond ?? 20;
+    const message = `rate limit: at most ${rate} requests a second on one connection; retry in ${wait} ms`;
+    if (!connection.throttledLogged) {
+      connection.throttledLogged = true;
+      this.options.log.warn("WebSocket client over its request rate; refusing requests (logged once per connection)", { connection: connection.id, address: connection.address, rate });
+    }
+    const error = { code: "refused", message };
+    if (typeof id === "string" || typeof id === "number") this.respond(connection, id, error);
+    else this.write(connection, { type: "error", error });
   }
 
   private async handle(connection: Connection, request: Request): Promise<unknown> {
@@ -209,7 +286,7 @@ export class WebSocketChannel implements Channel {
         return { queued: true, position: result.position, messageId };
       }
       case "status":
-        return { text: await this.sink.command("status", replyTo), queue: this.sink.queue?.() };
+        return { text: await this.sink.command("status", replyTo), queue: this.sink.queue ? summariseQueue(this.sink.queue()) : undefined };
       case "abort":
       case "new":
         return { text: await this.sink.command(request.method as ChannelCommand, replyTo) };
@@ -236,4 +313,8 @@ export class WebSocketChannel implements Channel {
   private write(connection: Connection, frame: unknown): void {
     if (connection.socket.readyState === connection.socket.OPEN) connection.socket.send(JSON.stringify(frame));
   }
+}
+
+function addressOf(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? "unknown";
 }

@@ -3,6 +3,7 @@ import { EXIT } from "../../core/config.ts";
 import { listDead, purgeDead, requeueable, requeueDead, type DeadLetter } from "../../core/dead.ts";
 import { formatDuration } from "../../core/duration.ts";
 import { sessionIdSchema } from "../../core/event.ts";
+import { oneLine } from "../../core/quote.ts";
 import { configFrom, parse, UsageError, withRedis, type Command } from "../cli-kit.ts";
 import { table } from "../table.ts";
 
@@ -31,9 +32,10 @@ function render(letters: DeadLetter[], session: string, now: number): string[] {
   if (letters.length === 0) return [`no dead letters for ${session}`];
   const rows = letters.map((l) => [
     l.at === undefined ? "-" : `${formatDuration(Math.max(0, now - l.at))} ago`,
-    l.id ?? "-",
-    l.type ?? "-",
-    shorten(l.reason, 70),
+    // Control characters made visible: a dead letter is whatever someone wrote into Redis.
+    l.id === undefined ? "-" : oneLine(l.id, 60),
+    l.type === undefined ? "-" : oneLine(l.type, 60),
+    shorten(oneLine(l.reason, 500), 70),
   ]);
   return [`${letters.length} dead letter(s) for ${session}, oldest first:`, ...table(["WHEN", "ID", "TYPE", "REASON"], rows)];
 }
@@ -70,7 +72,7 @@ export const command: Command = {
         const moved = await requeueDead(redis, config.prefix, session, ok);
         io.stdout(`requeued ${moved} dead letter(s) to the inbox of ${session}`);
         for (const { letter, reason } of invalid) {
-          io.stderr(`left ${letter.id ?? shorten(letter.raw, 40)}: it would fail again (${reason}); use --purge to delete it`);
+          io.stderr(`left ${oneLine(letter.id ?? shorten(letter.raw, 40), 60)}: it would fail again (${oneLine(reason, 300)}); use --purge to delete it`);
         }
         return EXIT.ok;
       }

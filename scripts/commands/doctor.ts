@@ -4,6 +4,7 @@ import { EXIT } from "../../core/config.ts";
 import { configFrom, parse, type Command } from "../cli-kit.ts";
 import type { CheckResult, DoctorContext, Verdict } from "../doctor/check.ts";
 import { extensionCheck } from "../doctor/extension.ts";
+import { fileModeChecks } from "../doctor/file-modes.ts";
 import { heartbeatChecks } from "../doctor/heartbeat.ts";
 import { readInstallState } from "../doctor/install-state.ts";
 import { redisChecks } from "../doctor/redis.ts";
@@ -15,7 +16,7 @@ const usage = `Usage: agent-gateway doctor [--json]
 
 Checks the install and says, line by line, ok / warn / fail with the fix:
 Node and pi versions; Redis reachable, loopback-bound or authenticated, persistent; the
-extension registered with pi; and for tier 2 and up the worker's /health, the last heartbeat
+extension registered with pi; the home's file modes (user-only); and for tier 2 and up the worker's /health, the last heartbeat
 and the tripwire file against the watchdog threshold, the central tmux session, and the
 services (launchd, systemd, or the nohup fallback).
 
@@ -27,7 +28,7 @@ Options:
 const LABEL: Record<Verdict, string> = { ok: "ok  ", warn: "warn", fail: "FAIL", skip: "--  " };
 
 export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
-  const groups = await Promise.all([runtimeChecks, redisChecks, extensionCheck, workerCheck, heartbeatChecks, serviceChecks].map((check) => check(ctx)));
+  const groups = await Promise.all([runtimeChecks, redisChecks, extensionCheck, fileModeChecks, workerCheck, heartbeatChecks, serviceChecks].map((check) => check(ctx)));
   return groups.flat();
 }
 

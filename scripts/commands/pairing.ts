@@ -3,6 +3,8 @@
 // good (until revoked), denying it keeps the chat unanswered until the code would expire.
 import { EXIT } from "../../core/config.ts";
 import { formatDuration } from "../../core/duration.ts";
+import { oneLine } from "../../core/quote.ts";
+import { loadSigner } from "../../core/signing.ts";
 import {
   approvePairing,
   denyPairing,
@@ -29,7 +31,7 @@ Options:
 Exit codes: 0 ok, 1 unknown or expired code (or chat not paired), 2 usage error.`;
 
 const describeRequest = (r: PairingRequest) =>
-  `${r.code}  chat ${r.chatId}  ${r.who}  asked ${formatDuration(Date.now() - r.requestedAt)} ago, expires in ${formatDuration(Math.max(0, r.expiresAt - Date.now()))}`;
+  `${oneLine(r.code)}  chat ${r.chatId}  ${oneLine(r.who)}  asked ${formatDuration(Date.now() - r.requestedAt)} ago, expires in ${formatDuration(Math.max(0, r.expiresAt - Date.now()))}`;
 
 export const command: Command = {
   summary: "approve or deny Telegram chats asking for access (pairing codes)",
@@ -47,30 +49,32 @@ export const command: Command = {
       throw new UsageError(action ? `unknown action "${action}" (list, approve, deny, revoke)` : "missing action (list, approve, deny, revoke)");
     }
     const config = configFrom(io);
+    const signer = loadSigner(config.home);
     return withRedis(config, async (redis) => {
       if (action === "list") {
-        const [pending, paired] = await Promise.all([listPairings(redis, config.prefix), listPaired(redis, config.prefix)]);
-        if (values.json) io.stdout(JSON.stringify({ pending, paired }));
+        const [pending, { paired, refused }] = await Promise.all([listPairings(redis, config.prefix), listPaired(redis, config.prefix, signer)]);
+        if (values.json) io.stdout(JSON.stringify({ pending, paired, refused }));
         else {
           io.stdout(pending.length ? ["pending:", ...pending.map((r) => `  ${describeRequest(r)}`)].join("\n") : "no pending pairing codes");
           io.stdout(paired.length ? `paired chats: ${paired.join(", ")}` : "no chats paired yet");
+          if (refused.length) io.stdout(`not pairings (no valid signature; never admitted): ${refused.map((r) => oneLine(r, 60)).join(", ")}`);
         }
         return EXIT.ok;
       }
       if (action === "revoke") {
-        const removed = await revokePaired(redis, config.prefix, Number(target));
+        const removed = await revokePaired(redis, config.prefix, Number(target), signer);
         if (values.json) io.stdout(JSON.stringify({ revoked: removed, chatId: Number(target) }));
         else if (removed) io.stdout(`chat ${target} can no longer talk to the agent (unless it is in telegram.allowedChats)`);
         else io.stderr(`agent-gateway pairing: chat ${target} was not paired`);
         return removed ? EXIT.ok : EXIT.failure;
       }
-      const decided = action === "approve" ? await approvePairing(redis, config.prefix, target!) : await denyPairing(redis, config.prefix, target!);
+      const decided = action === "approve" ? await approvePairing(redis, config.prefix, target!, signer) : await denyPairing(redis, config.prefix, target!);
       if (!decided) {
         io.stderr(`agent-gateway pairing: no pending code "${target}" (unknown, already decided, or expired); see \`agent-gateway pairing list\``);
         return EXIT.failure;
       }
       if (values.json) io.stdout(JSON.stringify({ [action === "approve" ? "approved" : "denied"]: decided }));
-      else io.stdout(action === "approve" ? `approved: chat ${decided.chatId} (${decided.who}) can now talk to the agent` : `denied: chat ${decided.chatId} (${decided.who})`);
+      else io.stdout(action === "approve" ? `approved: chat ${decided.chatId} (${oneLine(decided.who)}) can now talk to the agent` : `denied: chat ${decided.chatId} (${oneLine(decided.who)})`);
       return EXIT.ok;
     }, "agent-gateway-pairing");
   },

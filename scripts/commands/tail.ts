@@ -5,6 +5,7 @@ import type { Redis } from "ioredis";
 import { EXIT } from "../../core/config.ts";
 import { parseEntry, sessionIdSchema } from "../../core/event.ts";
 import { keysFor } from "../../core/keys.ts";
+import { oneLine } from "../../core/quote.ts";
 import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { configFrom, parse, untilSignal, UsageError, type Command, type CommandIO } from "../cli-kit.ts";
 
@@ -45,13 +46,14 @@ function formatTime(ts: number): string {
 
 export function formatEntry(raw: string, maxEventBytes: number): string {
   const parsed = parseEntry(raw, maxEventBytes);
-  if (!parsed.ok) return `(invalid entry: ${parsed.reason}) ${raw.slice(0, 200)}`;
+  // Producer-given text is shown with control characters made visible (as in prompts), so an
+  // entry cannot move the cursor, retitle or clear the terminal.
+  if (!parsed.ok) return `(invalid entry: ${oneLine(parsed.reason, 300)}) ${oneLine(raw, 200)}`;
   const e = parsed.event;
-  const parts = [formatTime(e.ts), e.type, `from ${e.source}`, `id ${e.id}`];
+  const parts = [formatTime(e.ts), oneLine(e.type, 200), `from ${oneLine(e.source, 200)}`, `id ${oneLine(e.id, 200)}`];
   if (e.originSession) parts.push(`origin ${e.originSession}`);
   if (e.priority && e.priority !== "normal") parts.push(e.priority);
-  const payload = JSON.stringify(e.payload);
-  parts.push(payload.length > 200 ? payload.slice(0, 199) + "…" : payload);
+  parts.push(oneLine(JSON.stringify(e.payload), 200));
   return parts.join("  ");
 }
 

@@ -1,8 +1,10 @@
 // Surgical edits of a user's JSON file (pi's settings.json, the gateway's config.json): one key
 // or one list entry changes, everything else the user wrote stays as it was. Each edit reports
 // what it did, so setup can say "nothing changed" on a second run.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, relative } from "node:path";
+import { gatewayHome } from "../../core/config.ts";
+import { ensurePrivateDir, PRIVATE_FILE } from "../../core/private-files.ts";
 
 export type EditResult = "created" | "changed" | "unchanged";
 type JsonObject = Record<string, unknown>;
@@ -16,11 +18,23 @@ function read(file: string): JsonObject | undefined {
   return data as JsonObject;
 }
 
-/** Writes through a temp file, so a crash never leaves half a settings file. */
+const inGatewayHome = (file: string) => !relative(gatewayHome(), file).startsWith("..");
+
+/** The gateway's own files (config.json holds secrets) are user-only; others keep their mode. */
+function modeFor(file: string): number {
+  if (inGatewayHome(file) || !existsSync(file)) return PRIVATE_FILE;
+  return statSync(file).mode & 0o777;
+}
+
+/** Writes through a temp file, so a crash never leaves half a settings file. The temp file is
+ *  created with the final mode: the rename must not widen what was user-only. */
 function write(file: string, data: JsonObject): void {
-  mkdirSync(dirname(file), { recursive: true });
+  if (inGatewayHome(file)) ensurePrivateDir(dirname(file));
+  else mkdirSync(dirname(file), { recursive: true });
+  const mode = modeFor(file);
   const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, JSON.stringify(data, null, 2) + "\n");
+  rmSync(temp, { force: true });
+  writeFileSync(temp, JSON.stringify(data, null, 2) + "\n", { mode });
   renameSync(temp, file);
 }
 

@@ -37,7 +37,7 @@ function outsideFences(prompt: string): string {
 }
 
 /** Listed event ids, in prompt order. */
-const listedIds = (prompt: string) => [...prompt.matchAll(/· id: (\S+)/g)].map((m) => m[1]!);
+const listedIds = (prompt: string) => [...prompt.matchAll(/· id: "([^"]+)"/g)].map((m) => m[1]!);
 
 const typeHeadings = (prompt: string) => prompt.match(/^## (?!Not listed)/gm)?.length ?? 0;
 
@@ -46,7 +46,7 @@ function moreSummary(prompt: string): { total: number; byType: Record<string, nu
   const line = /^- (\d+) (?:more )?events? \(.*?\): (.*)\.$/m.exec(prompt);
   assert.ok(line, `a summary line in:\n${prompt.slice(-800)}`);
   const byType: Record<string, number> = {};
-  for (const m of line[2]!.matchAll(/([\w.]+) ×(\d+)/g)) byType[m[1]!] = Number(m[2]);
+  for (const m of line[2]!.matchAll(/"([\w.]+)" ×(\d+)/g)) byType[m[1]!] = Number(m[2]);
   return { total: Number(line[1]), byType };
 }
 
@@ -77,7 +77,7 @@ test("instruction-like text appears only inside the quoted data, under a note sa
   assert.ok(fencedBlocks(prompt).some((block) => block.includes(attack)));
   // Outside the fences, the attack only appears inside one-line fields (heading, facts line).
   for (const line of outsideFences(prompt).split("\n")) {
-    if (line.includes(attack)) assert.match(line, /^(## x\.type |- .*source: src )/, `line: ${line}`);
+    if (line.includes(attack)) assert.match(line, /^(## Type "x\.type |- .*source: "src )/, `line: ${line}`);
   }
   assert.doesNotMatch(prompt, /^IGNORE/m, "never at the start of a line of its own");
 });
@@ -89,8 +89,8 @@ test("control characters (NUL, ESC, C1, bidi overrides) are made visible; newlin
     { ...UTC, heartbeat: { checklist: "- check\u0000 disk\n\t- and mail" } },
   );
   assert.doesNotMatch(prompt, /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/);
-  assert.match(prompt, /source: a\\u0000b\\u001b\[31mred\\u0085\\u202eevil\\u0007/);
-  assert.match(prompt, /id: n\\u0000ul/);
+  assert.match(prompt, /source: "a\\u0000b\\u001b\[31mred\\u0085\\u202eevil\\u0007/);
+  assert.match(prompt, /id: "n\\u0000ul/);
   assert.match(prompt, /- check\\u0000 disk\n\t- and mail/);
 });
 
@@ -223,7 +223,7 @@ test("events past the age limit are summarised with count by type and oldest/new
   assert.equal(result.summarised, 3);
   assert.match(
     result.prompt,
-    /^- 3 events older than 60m \(from 2025-01-02 08:05:00 to 2025-01-02 11:05:00\): backup\.done ×2, mail\.received ×1\.$/m,
+    /^- 3 events older than 60m \(from 2025-01-02 08:05:00 to 2025-01-02 11:05:00\): "backup\.done" ×2, "mail\.received" ×1\.$/m,
   );
   assert.equal(result.truncated, false, "the age limit is policy, not a cut");
 });
@@ -236,11 +236,11 @@ test("events are grouped by type, oldest first, with times in the configured zon
     event("b2", "beta", {}, NOW - 1_000),
   ];
   const { prompt } = formatBatch(batch, { now: NOW, timeZone: "Asia/Kolkata" });
-  assert.equal(prompt.match(/^## alpha$/gm)?.length, 1);
-  assert.equal(prompt.match(/^## beta$/gm)?.length, 1);
+  assert.equal(prompt.match(/^## Type "alpha"$/gm)?.length, 1);
+  assert.equal(prompt.match(/^## Type "beta"$/gm)?.length, 1);
   assert.deepEqual(listedIds(prompt), ["a1", "a2", "b1", "b2"]);
   assert.match(prompt, /Local time 2025-01-02 18:35:00 \(Asia\/Kolkata\)/);
-  assert.match(prompt, /^- 2025-01-02 18:34:56 · source: test · id: a1/m);
+  assert.match(prompt, /^- 2025-01-02 18:34:56 · source: "test" · id: "a1"/m);
   const ny = formatBatch(batch, { now: NOW, timeZone: "America/New_York" }).prompt;
   assert.match(ny, /^- 2025-01-02 08:04:56 · /m);
 });
@@ -258,7 +258,7 @@ test("the redelivered note appears only for a redelivered batch", () => {
 
 test("urgent priority and origin session are shown; an empty batch gives an empty prompt", () => {
   const { prompt } = formatBatch([{ ...event("u", "alert", { a: 1 }), priority: "urgent", originSession: "pid-7" }], UTC);
-  assert.match(prompt, /id: u · priority: urgent · origin: pid-7/);
+  assert.match(prompt, /id: "u" · priority: urgent · origin: "pid-7"/);
   assert.deepEqual(formatBatch([], UTC), { prompt: "", listed: 0, summarised: 0, heartbeats: 0, truncated: false });
 });
 

@@ -47,7 +47,7 @@ test("SIGKILLed mid-queue and restarted: the session resumes, no Redis event is 
     60_000,
   );
   const texts = home.sessionUserTexts();
-  for (const id of ids) assert.ok(texts.some((t) => t.includes(`id: ${id}`)), `event ${id} reached pi`);
+  for (const id of ids) assert.ok(texts.some((t) => t.includes(`id: "${id}"`)), `event ${id} reached pi`);
   assert.equal(texts.filter((t) => t === "queued question").length, 1, "the queued message ran exactly once");
   assert.ok(texts.includes("SLOW long job"));
   // The session resumed: the first thing said before the crash is still in it.

@@ -57,7 +57,7 @@ test("/gateway pause keeps events in Redis, status shows them, resume delivers t
     assert.equal(timesTaken(pi, "job.while-paused"), 0, "nothing injected while paused");
 
     await gateway(pi, "resume", /delivery resumed/);
-    await waitUserMessage(pi, "## job.while-paused");
+    await waitUserMessage(pi, '## Type "job.while-paused"');
 
     await producer.lpush(keys.inbox(CENTRAL_SESSION), "{not json");
     await producer.publish(keys.notify(CENTRAL_SESSION), "event");
@@ -75,7 +75,7 @@ test("the agent's gateway_push tool pushes an event that reaches the central ses
   try {
     await waitConnected(pi);
     await pi.prompt("[push:note.for-later]");
-    const event = await waitUserMessage(pi, "## note.for-later");
+    const event = await waitUserMessage(pi, '## Type "note.for-later"');
     assert.match(messageText(event.message), /the agent/, "the tool's payload rides along");
     assert.ok(
       assistantTexts(pi).some((t) => /^tool: pushed note\.for-later as [0-9A-Z]{26} to 1 inbox$/.test(t)),
@@ -93,12 +93,12 @@ test("/new: the extension starts again in the new session and keeps delivering, 
   try {
     await waitConnected(pi);
     await pushEvent(producer, config, { type: "job.before-new", source: "sh" });
-    await waitUserMessage(pi, "## job.before-new");
+    await waitUserMessage(pi, '## Type "job.before-new"');
     await restartExtension(pi, "/new", () => pi.send({ type: "new_session" }));
     await pushEvent(producer, config, { type: "job.after-new", source: "sh" });
-    await waitUserMessage(pi, "## job.after-new");
-    assert.equal(timesTaken(pi, "## job.before-new"), 1);
-    assert.equal(timesTaken(pi, "## job.after-new"), 1);
+    await waitUserMessage(pi, '## Type "job.after-new"');
+    assert.equal(timesTaken(pi, '## Type "job.before-new"'), 1);
+    assert.equal(timesTaken(pi, '## Type "job.after-new"'), 1);
   } finally {
     await pi.kill();
   }
@@ -112,7 +112,7 @@ test("/reload: the old instance lets go of Redis, the new one delivers each even
   try {
     await waitConnected(pi);
     await pushEvent(producer, config, { type: "job.before-reload", source: "sh" });
-    await waitUserMessage(pi, "## job.before-reload");
+    await waitUserMessage(pi, '## Type "job.before-reload"');
     await pollUntil("pi to be idle again", () => pi.lines.some((l) => l.type === "agent_end"));
     const clients = await gatewayClients();
     assert.equal(clients, 2, "one command and one subscriber connection");
@@ -121,9 +121,9 @@ test("/reload: the old instance lets go of Redis, the new one delivers each even
     await pollUntil("the old instance's connections to close", async () => (await gatewayClients()) === clients);
 
     await pushEvent(producer, config, { type: "job.after-reload", source: "sh" });
-    await waitUserMessage(pi, "## job.after-reload");
-    assert.equal(timesTaken(pi, "## job.before-reload"), 1, "not delivered again by the new instance");
-    assert.equal(timesTaken(pi, "## job.after-reload"), 1, "delivered once, not by both instances");
+    await waitUserMessage(pi, '## Type "job.after-reload"');
+    assert.equal(timesTaken(pi, '## Type "job.before-reload"'), 1, "not delivered again by the new instance");
+    assert.equal(timesTaken(pi, '## Type "job.after-reload"'), 1, "delivered once, not by both instances");
     const keys = keysFor(prefix);
     await pollUntil("the in-flight list to empty", async () => (await producer.llen(keys.inflight(CENTRAL_SESSION))) === 0);
   } finally {

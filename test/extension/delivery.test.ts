@@ -27,12 +27,12 @@ test("the seed's checklist: LPUSH + PUBLISH from redis-cli reach the session as 
     // Byte for byte the seed's commands (legacy inbox `main`), with this test's prefix.
     await redis.lpush(keys.inbox("main"), '{"id":"test","type":"test","source":"manual","payload":{},"ts":0}');
     await redis.publish(keys.notify("main"), "test");
-    const taken = await waitUserMessage(pi, "## test");
-    assert.match(JSON.stringify(taken), /source: manual · id: test/);
+    const taken = await waitUserMessage(pi, '## Type "test"');
+    assert.match(JSON.stringify(taken), /source: \\"manual\\" · id: \\"test\\"/);
     await pi.waitFor("the run to end", (l) => l.type === "agent_end");
     await pollUntil("the batch acknowledged", async () => (await redis.llen(keys.inflight(CENTRAL_SESSION))) === 0);
     assert.equal(await redis.llen(keys.inbox("main")), 0);
-    assert.equal(pi.userMessages().filter((m) => m.includes("## test")).length, 1, "delivered once");
+    assert.equal(pi.userMessages().filter((m) => m.includes('## Type "test"')).length, 1, "delivered once");
   } finally {
     await pi.kill();
   }
@@ -48,24 +48,24 @@ test("while pi streams an event becomes a follow-up of the same run; one pushed 
     await pi.prompt("[slow] a long task");
     await pi.waitFor("the slow run to start", (l) => l.type === "agent_start");
     await pushEvent(producer, config, { type: "build.done", source: "ci", payload: { target: "release" } });
-    await waitUserMessage(pi, "## build.done");
+    await waitUserMessage(pi, '## Type "build.done"');
     const firstEnd = pi.lines.findIndex((l) => l.type === "agent_end");
-    const followUp = pi.lines.findIndex((l) => isUser(l) && JSON.stringify(l).includes("## build.done"));
+    const followUp = pi.lines.findIndex((l) => isUser(l) && JSON.stringify(l).includes('## Type \\"build.done\\"'));
     assert.ok(firstEnd === -1 || followUp < firstEnd, "the event joined the running run as a follow-up");
     await pi.waitFor("the run to end", (l) => l.type === "agent_end");
     assert.equal(pi.lines.filter((l) => l.type === "agent_start").length, 1, "no second run was needed");
 
     // The fixture pushes + publishes from inside pi's agent_end handler.
     await pi.prompt("a quick one [push-at-end]");
-    await waitUserMessage(pi, "## pushed.at-agent-end");
+    await waitUserMessage(pi, '## Type "pushed.at-agent-end"');
     await pollUntil("every run settled", async () => {
       const state = await pi.send({ type: "get_state" });
       const data = state.data as { isStreaming: boolean; pendingMessageCount: number };
       return !data.isStreaming && data.pendingMessageCount === 0;
     });
     await pollUntil("the batch acknowledged", async () => (await producer.llen(keys.inflight(CENTRAL_SESSION))) === 0);
-    assert.equal(pi.userMessages().filter((m) => m.includes("## pushed.at-agent-end")).length, 1, "delivered once");
-    assert.equal(pi.userMessages().filter((m) => m.includes("## build.done")).length, 1, "delivered once");
+    assert.equal(pi.userMessages().filter((m) => m.includes('## Type "pushed.at-agent-end"')).length, 1, "delivered once");
+    assert.equal(pi.userMessages().filter((m) => m.includes('## Type "build.done"')).length, 1, "delivered once");
   } finally {
     await pi.kill();
   }

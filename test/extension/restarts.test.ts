@@ -33,7 +33,7 @@ test("Redis restarted (AOF) while pi runs: an event pushed right after is delive
   try {
     await waitConnected(pi);
     await push(prefix, { id: "before-restart", type: "before.restart", source: "test" });
-    await waitUserMessage(pi, "## before.restart");
+    await waitUserMessage(pi, '## Type "before.restart"');
     await pollUntil("the first batch acknowledged", async () => (await server.client().llen(keysFor(prefix).inflight(CENTRAL_SESSION))) === 0);
 
     await server.kill();
@@ -41,11 +41,11 @@ test("Redis restarted (AOF) while pi runs: an event pushed right after is delive
     await server.start();
     // Right after the restart; its PUBLISH may well reach no subscriber yet.
     await push(prefix, { id: "after-restart", type: "after.restart", source: "test" });
-    await waitUserMessage(pi, "## after.restart", 30_000);
+    await waitUserMessage(pi, '## Type "after.restart"', 30_000);
     await pollUntil("the second batch acknowledged", async () => (await server.client().llen(keysFor(prefix).inflight(CENTRAL_SESSION))) === 0);
-    await pi.waitFor("the run to end", (l) => l.type === "agent_end" && count(pi.userMessages(), "## after.restart") === 1);
-    assert.equal(count(pi.userMessages(), "## before.restart"), 1);
-    assert.equal(count(pi.userMessages(), "## after.restart"), 1);
+    await pi.waitFor("the run to end", (l) => l.type === "agent_end" && count(pi.userMessages(), '## Type "after.restart"') === 1);
+    assert.equal(count(pi.userMessages(), '## Type "before.restart"'), 1);
+    assert.equal(count(pi.userMessages(), '## Type "after.restart"'), 1);
   } finally {
     await pi.kill();
   }
@@ -61,7 +61,7 @@ test("pi SIGKILLed after pi took a batch and before the ack: the restarted centr
     await waitConnected(first);
     await push(prefix, { id: "kill-me", type: "survives.kill", source: "test", payload: { n: 1 } });
     await pollUntil("the fixture to report the taken batch", () => existsSync(seam));
-    assert.match(readFileSync(seam, "utf8"), /## survives\.kill/, "pi took the batch into its session");
+    assert.match(readFileSync(seam, "utf8"), /## Type "survives\.kill"/, "pi took the batch into its session");
   } finally {
     await first.kill("SIGKILL");
   }
@@ -72,11 +72,11 @@ test("pi SIGKILLed after pi took a batch and before the ack: the restarted centr
   const second = await startPi({ redisUrl: server.url, prefix, config: QUIET });
   try {
     assert.match(await waitConnected(second), /^gateway · connected/);
-    const again = JSON.stringify(await waitUserMessage(second, "## survives.kill"));
+    const again = JSON.stringify(await waitUserMessage(second, '## Type "survives.kill"'));
     assert.match(again, /redelivered/);
     await pollUntil("the redelivered batch acknowledged", async () => (await redis.llen(keys.inflight(CENTRAL_SESSION))) === 0);
     await second.waitFor("the run to end", (l) => l.type === "agent_end");
-    assert.equal(count(second.userMessages(), "## survives.kill"), 1, "received once");
+    assert.equal(count(second.userMessages(), '## Type "survives.kill"'), 1, "received once");
   } finally {
     await second.kill();
   }
@@ -93,9 +93,9 @@ test("Redis down when pi starts: pi works on, a warning shows, and what waited i
     await pi.waitFor("pi's own reply", (l) => l.type === "agent_end");
     await server.start();
     await waitConnected(pi, 30_000);
-    await waitUserMessage(pi, "## waited.for.redis", 30_000);
+    await waitUserMessage(pi, '## Type "waited.for.redis"', 30_000);
     await pollUntil("the batch acknowledged", async () => (await server.client().llen(keysFor(prefix).inflight(CENTRAL_SESSION))) === 0);
-    assert.equal(count(pi.userMessages(), "## waited.for.redis"), 1);
+    assert.equal(count(pi.userMessages(), '## Type "waited.for.redis"'), 1);
   } finally {
     await pi.kill();
   }

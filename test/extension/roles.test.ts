@@ -39,8 +39,8 @@ test("central gets heartbeats, a satellite does not; an event with the satellite
     assert.ok(existsSync(join(centralHome, "last-heartbeat")), "tripwire touched");
 
     await pushEvent(producer, config, { type: "job.done", source: "sh", originSession: satelliteId, payload: { job: 7 } });
-    await waitUserMessage(satellite, "## job.done");
-    await waitUserMessage(central, "## job.done");
+    await waitUserMessage(satellite, '## Type "job.done"');
+    await waitUserMessage(central, '## Type "job.done"');
     assert.equal(satellite.userMessages().filter((m) => m.includes("Heartbeat")).length, 0, "no heartbeat on the satellite");
     assert.equal(satellite.userMessages().length, 1);
 

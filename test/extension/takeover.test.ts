@@ -30,7 +30,7 @@ test("central pi SIGKILLed and restarted within 1 s: the new pi is central, an e
     assert.match(await waitConnected(second), /^gateway · connected/);
     const pushed = Date.now();
     await pushEvent(producer, testConfig(server.url, prefix), { type: "after.restart", source: "test" });
-    await waitUserMessage(second, "## after.restart", 5_000);
+    await waitUserMessage(second, '## Type "after.restart"', 5_000);
     const took = Date.now() - pushed;
     t.diagnostic(`delivered ${took} ms after the push`);
     assert.ok(took < 5_000, `delivered after ${took} ms`);
@@ -61,7 +61,7 @@ test("a lease written as if by another machine is taken over within leaseTtl + 2
     assert.ok(took <= ttl + 2_000, `central after ${took} ms`);
     await pollUntil("the status line to show gateway", () => /^gateway · connected/.test(statusOf(pi)));
     await pushEvent(producer, testConfig(server.url, prefix), { type: "after.takeover", source: "test" });
-    await waitUserMessage(pi, "## after.takeover", 5_000);
+    await waitUserMessage(pi, '## Type "after.takeover"', 5_000);
   } finally {
     clearInterval(refresher);
     await pi.kill();

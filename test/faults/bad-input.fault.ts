@@ -1,6 +1,7 @@
 // Fault 3: 30 kinds of bad input pushed RAW with redis-cli (as any shell script could), each
 // between two valid events. Nothing crashes; each bad entry is dead-lettered with a reason or
-// delivered and shown sanitised by formatBatch; every valid neighbour arrives.
+// delivered and shown sanitised by formatBatch; every valid neighbour arrives. A payload nested
+// past 64 levels is a dead letter naming the limit (it would cost far more to show than to send).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
@@ -55,7 +56,7 @@ const KINDS: Kind[] = [
   { name: "raw NUL bytes inside the JSON", raw: Buffer.from(`{"id":"bad-nul","type":"t\u0000","source":"s","payload":{},"ts":0}`), expect: "dead" },
   { name: "byte-order mark before the JSON", raw: "\uFEFF" + event("bad-bom"), expect: "dead" },
   { name: "trailing garbage after the JSON", raw: event("bad-trailing") + " rm -rf /", expect: "dead" },
-  { name: "deep nesting (20 000 levels) in the payload", raw: event("ok-deep", { payload: { deep: "__DEEP__" } }).replace('"__DEEP__"', deep(20_000)), expect: "delivered" },
+  { name: "deep nesting (20 000 levels) in the payload", raw: event("bad-deep", { payload: { deep: "__DEEP__" } }).replace('"__DEEP__"', deep(20_000)), expect: "dead" },
   { name: "escaped NUL, ESC and C1 controls in text", raw: event("ok-controls", { type: "alert\u0000\u001b[2J\u009b", payload: { text: "a\u0000b\u001b[31mred" } }), expect: "delivered" },
   { name: "bidi overrides and zero-width characters", raw: event("ok-bidi", { source: "src\u202Eevil\u2066", payload: { text: "\u200Binvisible\u202Etxt.exe" } }), expect: "delivered" },
   { name: "lone surrogates and emoji", raw: event("ok-surrogates", { payload: { text: "\ud800 half \udfff pair 👩‍👩‍👧 é" } }), expect: "delivered" },
@@ -123,6 +124,7 @@ test("fault: 30 kinds of bad input pushed raw with redis-cli — dead-lettered w
   );
   assert.equal(dead.length, expectedDead.length);
   for (const letter of dead) assert.ok(letter.reason.length > 0, "every dead letter carries a reason");
+  assert.match(outcomes.find((o) => o.kind.name.startsWith("deep nesting"))!.reason!, /nests deeper than 64 levels/, "the nesting limit is named");
 
   // Delivered ones are shown sanitised, bounded, and the fence cannot be closed by the payload.
   for (const prompt of prompts) {

@@ -1,7 +1,13 @@
 // An in-test ChannelSink for Telegram channel tests that do not need the real daemon: it
 // records what was submitted and answers each message through the channel, like the
 // daemon's router does once a run settles.
+import { test } from "node:test";
+import type { Redis } from "ioredis";
+import type { Config } from "../../core/config.ts";
+import { createLogger } from "../../core/log.ts";
 import type { Channel, ChannelCommand, ChannelSink, HumanMessage, ReplyTo } from "../../daemon/channel.ts";
+import { TelegramChannel } from "../../daemon/channels/telegram/channel.ts";
+import type { TelegramStandin } from "./telegram-standin.ts";
 
 export interface RecordingSink extends ChannelSink {
   submitted: HumanMessage[];
@@ -29,4 +35,16 @@ export function recordingSink(channel: () => Channel, answer: (text: string) => 
     },
   };
   return sink;
+}
+
+/** The real Telegram channel polling `standin`, answering through a recording sink, its log
+ *  lines kept in `logs`; stopped when the test ends. */
+export async function channelWithSink(standin: TelegramStandin, config: Config, redis: Redis): Promise<{ channel: TelegramChannel; sink: RecordingSink; logs: string[] }> {
+  const logs: string[] = [];
+  const log = createLogger({ kind: "daemon", level: "debug", echo: (line) => logs.push(line) });
+  const channel = new TelegramChannel({ token: standin.token, config, redis, log, pollTimeoutSeconds: 2 });
+  const sink = recordingSink(() => channel);
+  await channel.start(sink);
+  test.after(() => channel.stop());
+  return { channel, sink, logs };
 }

@@ -2,13 +2,11 @@
 // in tests) and a real Redis: allowlist, one refusal for strangers, pairing from the CLI.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createLogger } from "../../core/log.ts";
-import { TelegramChannel } from "../../daemon/channels/telegram/channel.ts";
 import { main } from "../../scripts/cli.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
 import { startTelegramStandin } from "../harness/telegram-standin.ts";
-import { recordingSink } from "../harness/telegram-sink.ts";
+import { channelWithSink } from "../harness/telegram-sink.ts";
 
 const server = await startRedis();
 const redis = await server.consumer();
@@ -20,16 +18,11 @@ async function setup(pairingTtl = 3_600_000) {
   const standin = await startTelegramStandin();
   const base = testConfig(server.url, server.prefix());
   const config = { ...base, telegram: { ...base.telegram, apiRoot: standin.apiRoot, allowedChats: [ALLOWED], pairingTtl } };
-  const logs: string[] = [];
-  const log = createLogger({ kind: "daemon", level: "debug", echo: (line) => logs.push(line) });
-  const channel = new TelegramChannel({ token: standin.token, config, redis, log, pollTimeoutSeconds: 2 });
-  const sink = recordingSink(() => channel);
-  await channel.start(sink);
-  test.after(() => channel.stop());
+  const { channel, sink, logs } = await channelWithSink(standin, config, redis);
   const cli = async (...args: string[]) => {
     const out: string[] = [];
     const err: string[] = [];
-    const env = { AGENT_GATEWAY_HOME: "/nonexistent-agent-gateway-home", REDIS_URL: server.url, GATEWAY_PREFIX: config.prefix };
+    const env = { AGENT_GATEWAY_HOME: config.home, REDIS_URL: server.url, GATEWAY_PREFIX: config.prefix };
     const code = await main(args, { env, stdout: (l) => out.push(l), stderr: (l) => err.push(l), readStdin: async () => "" });
     return { code, out: out.join("\n"), err: err.join("\n") };
   };

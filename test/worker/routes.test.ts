@@ -82,8 +82,16 @@ test("/events: 429 with Retry-After past the per-minute rate", async () => {
   const limited = await post({ type: "t", source: "s" });
   assert.equal(limited.status, 429);
   assert.ok(Number(limited.headers.get("retry-after")) >= 1);
-  // Wrong tokens count too: guessing is rate limited per client address.
-  assert.equal((await post({ type: "t", source: "s" }, "a-wrong-token-guess-1")).status, 429);
+});
+
+test("/events: requests without a valid token drain a bucket of their own, not the producers'", async () => {
+  const { post } = setup({ rateLimitPerMinute: 2 });
+  assert.equal((await post({ type: "t", source: "s" }, "a-wrong-token-guess-1")).status, 401);
+  assert.equal((await post({ type: "t", source: "s" }, "a-wrong-token-guess-2")).status, 401);
+  const guessing = await post({ type: "t", source: "s" }, "a-wrong-token-guess-3");
+  assert.equal(guessing.status, 429, "guessing is rate limited per client address");
+  assert.ok(Number(guessing.headers.get("retry-after")) >= 1);
+  assert.equal((await post({ type: "t", source: "s" })).status, 200, "the real producer still gets through");
 });
 
 test("/events: 200 with the ids; one object or an array pushed as a batch; the events are in Redis", async () => {

@@ -1,12 +1,6 @@
-// Bearer-token check for POST /events, in constant time (hashing both sides first makes the
-// comparison independent of where they differ and of the token's length).
-import { createHash, timingSafeEqual } from "node:crypto";
-
-const digest = (text: string) => createHash("sha256").update(text).digest();
-
-export function tokensMatch(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
-}
+// Bearer-token check for POST /events: the token from the header, compared in constant time
+// (core/tokens.ts, shared with the daemon's WebSocket channel).
+export { tokensMatch } from "../../core/tokens.ts";
 
 /** The token from an `Authorization: Bearer <token>` header, if there is one. */
 export function bearerToken(header: string | undefined): string | undefined {

@@ -1,36 +1,38 @@
-// A token bucket per key (per API token, per client IP), in this worker's memory: `perMinute`
-// requests in a burst, refilled evenly over the minute. Rejections carry a Retry-After.
+// Token buckets per key (a client address, the API token), in this worker's memory: `perMinute`
+// requests in a burst, refilled evenly over the minute. O(1) per request: at most `maxKeys` are
+// kept, the least recently used forgotten first (a forgotten key starts full, like a new one).
+// Rejections carry a Retry-After.
+import type { Context, MiddlewareHandler } from "hono";
+import { TokenBucket } from "../../core/token-bucket.ts";
+import { refuse } from "./errors.ts";
+
 export interface RateLimiter {
   /** undefined: allowed. A number: refused, retry after that many seconds. */
   take(key: string, now?: number): number | undefined;
 }
 
-const PRUNE_AT = 10_000;
+const MAX_KEYS = 10_000;
 
-export function createRateLimiter(perMinute: number): RateLimiter {
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  const perMs = perMinute / 60_000;
-  const refill = (bucket: { tokens: number; at: number }, now: number) => {
-    bucket.tokens = Math.min(perMinute, bucket.tokens + (now - bucket.at) * perMs);
-    bucket.at = now;
-  };
+export function createRateLimiter(perMinute: number, maxKeys = MAX_KEYS): RateLimiter {
+  const buckets = new Map<string, TokenBucket>();
   return {
     take(key, now = Date.now()) {
-      if (buckets.size >= PRUNE_AT) {
-        // Forget full buckets: they are indistinguishable from a new client.
-        for (const [k, bucket] of buckets) {
-          refill(bucket, now);
-          if (bucket.tokens >= perMinute) buckets.delete(k);
-        }
-      }
-      const bucket = buckets.get(key) ?? { tokens: perMinute, at: now };
+      const bucket = buckets.get(key) ?? new TokenBucket(perMinute, 60_000, now);
+      // Re-inserted: the Map's first key is then the least recently used.
+      buckets.delete(key);
       buckets.set(key, bucket);
-      refill(bucket, now);
-      if (bucket.tokens >= 1) {
-        bucket.tokens -= 1;
-        return undefined;
-      }
-      return Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000));
+      if (buckets.size > maxKeys) buckets.delete(buckets.keys().next().value!);
+      const wait = bucket.take(now);
+      return wait === 0 ? undefined : Math.max(1, Math.ceil(wait / 1000));
     },
+  };
+}
+
+/** A middleware refusing with 429 once the key's bucket is empty. */
+export function limitBy(limiter: RateLimiter, keyOf: (c: Context) => Promise<string>, what: string): MiddlewareHandler {
+  return async (c, next) => {
+    const retryAfter = limiter.take(await keyOf(c));
+    if (retryAfter === undefined) return next();
+    return refuse(c, 429, `rate limit exceeded for this ${what}; retry in ${retryAfter}s`, { "Retry-After": String(retryAfter) });
   };
 }

@@ -1,6 +1,7 @@
 // POST /hooks/github: verifies X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the
 // configured secret) and pushes the delivery as one gateway event whose id is the delivery id,
-// so GitHub's redeliveries of the same delivery reach the agent once.
+// so GitHub's redeliveries of the same delivery reach the agent once. Rate limited per client
+// address; deliveries that fail the signature check drain a bucket of their own.
 import { createHmac } from "node:crypto";
 import { Hono } from "hono";
 import { pushEvent } from "../../core/push.ts";
@@ -8,8 +9,13 @@ import type { WorkerContext } from "../context.ts";
 import { githubEventType, summariseDelivery } from "../github-summary.ts";
 import { tokensMatch } from "../http/auth.ts";
 import { confirmReplicated } from "../../core/replication.ts";
-import { notReplicated, pushFailed, refuse } from "../http/errors.ts";
+import { clientAddress, notReplicated, pushFailed, refuse } from "../http/errors.ts";
 import { limitBody } from "../http/limits.ts";
+import { createRateLimiter, limitBy } from "../http/rate-limit.ts";
+
+// GitHub's delivery ids are GUIDs and its event names short snake_case words.
+const DELIVERY_ID = /^[A-Za-z0-9-]{1,100}$/;
+const EVENT_NAME = /^[a-z_]{1,64}$/;
 
 function parseBody(raw: string, contentType: string | undefined): Record<string, unknown> | undefined {
   // GitHub sends JSON, or a form with the JSON in `payload` (the hook's "content type" setting).
@@ -25,9 +31,12 @@ function parseBody(raw: string, contentType: string | undefined): Record<string,
 export function githubRoutes(ctx: WorkerContext): Hono {
   const { config } = ctx;
   const secret = config.worker.githubSecret;
+  const perMinute = config.worker.rateLimitPerMinute;
+  const unsigned = createRateLimiter(perMinute);
   const app = new Hono();
   app.post(
     "/",
+    limitBy(createRateLimiter(perMinute), clientAddress, "client address"),
     limitBody(config, "delivery"),
     async (c) => {
       if (!secret) {
@@ -37,11 +46,15 @@ export function githubRoutes(ctx: WorkerContext): Hono {
       const signature = c.req.header("x-hub-signature-256") ?? "";
       const expected = `sha256=${createHmac("sha256", secret).update(raw).digest("hex")}`;
       if (!tokensMatch(signature, expected)) {
+        const retryAfter = unsigned.take(await clientAddress(c));
+        if (retryAfter !== undefined) return refuse(c, 429, `too many unsigned deliveries from this address; retry in ${retryAfter}s`, { "Retry-After": String(retryAfter) });
         return refuse(c, 401, signature ? "X-Hub-Signature-256 does not match: check the hook's secret" : "missing X-Hub-Signature-256: set a secret on the hook");
       }
       const event = c.req.header("x-github-event");
       const delivery = c.req.header("x-github-delivery");
       if (!event || !delivery) return refuse(c, 400, "missing X-GitHub-Event or X-GitHub-Delivery header");
+      if (!DELIVERY_ID.test(delivery)) return refuse(c, 400, "X-GitHub-Delivery must be an id of up to 100 letters, digits and dashes (GitHub sends a GUID)");
+      if (!EVENT_NAME.test(event)) return refuse(c, 400, "X-GitHub-Event must be an event name of up to 64 lowercase letters and underscores");
       const body = parseBody(raw, c.req.header("content-type"));
       if (!body) return refuse(c, 400, "the delivery is not a JSON object");
       if (event === "ping") return c.json({ ok: true, note: "ping received; pings are not forwarded to the agent" });

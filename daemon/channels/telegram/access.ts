@@ -1,10 +1,12 @@
 // Who may talk to the agent: a chat or user id in config.telegram.allowedChats, or a chat let
 // in through an approved pairing code. Anyone else is refused once, politely, with a code the
-// owner can approve from the CLI; later messages from them are only logged.
+// owner can approve from the CLI; later messages from them are only logged. A chat id written
+// into the paired set by hand (no valid signature) is not a pairing: ignored and logged.
 import type { Redis } from "ioredis";
 import { formatDuration } from "../../../core/duration.ts";
 import type { Logger } from "../../../core/log.ts";
-import { isPaired, requestPairing } from "./pairing-store.ts";
+import type { Signer } from "../../../core/signing.ts";
+import { pairingOf, requestPairing } from "./pairing-store.ts";
 
 export interface Asker {
   chatId: number;
@@ -22,6 +24,7 @@ export class AccessControl {
     private readonly prefix: string,
     allowedChats: number[],
     private readonly pairingTtlMs: number,
+    private readonly signer: Signer,
     private readonly log: Logger,
   ) {
     this.allowed = new Set(allowedChats);
@@ -30,7 +33,12 @@ export class AccessControl {
   /** Admits the asker, or says what (if anything) to answer them. */
   async admit(asker: Asker): Promise<Admission> {
     if (this.allowed.has(asker.chatId) || (asker.userId !== undefined && this.allowed.has(asker.userId))) return { admitted: true };
-    if (await isPaired(this.redis, this.prefix, asker.chatId)) return { admitted: true };
+    const pairing = await pairingOf(this.redis, this.prefix, asker.chatId, this.signer);
+    if (pairing === "paired") return { admitted: true };
+    if (pairing === "forged") {
+      this.log.warn("telegram: ignored an unsigned pairing (a chat id added to Redis by hand is not a pairing)", { ...asker });
+      return { admitted: false };
+    }
     const { code, fresh } = await requestPairing(this.redis, this.prefix, asker, this.pairingTtlMs);
     if (!fresh) {
       this.log.info("telegram: ignored a message from an unknown chat (already refused)", { ...asker, code });

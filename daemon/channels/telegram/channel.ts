@@ -7,6 +7,7 @@ import type { Redis } from "ioredis";
 import { ConfigError, type Config } from "../../../core/config.ts";
 import type { Logger } from "../../../core/log.ts";
 import type { Channel, ChannelSink, ReplyTo } from "../../channel.ts";
+import { loadSigner } from "../../../core/signing.ts";
 import { AccessControl } from "./access.ts";
 import { Backoff, forGrammy, sleep } from "./backoff.ts";
 import { installHandlers } from "./bot.ts";
@@ -54,7 +55,7 @@ export class TelegramChannel implements Channel {
     const identifying = this.identify();
     const slow = await Promise.race([identifying.then(() => false), sleep(IDENTIFY_WAIT_MS, this.stopping.signal).then(() => true)]);
     if (slow) identifying.catch((error: unknown) => log.error("telegram: start failed", { error: describe(error, token) }));
-    const access = new AccessControl(redis, config.prefix, config.telegram.allowedChats, config.telegram.pairingTtl, log);
+    const access = new AccessControl(redis, config.prefix, config.telegram.allowedChats, config.telegram.pairingTtl, loadSigner(config.home), log);
     installHandlers({ bot: this.bot, access, sender: this.sender, sink: () => this.sink! });
     this.poller = new Poller({
       api: this.bot.api,

@@ -2,9 +2,16 @@
 // approves or denies it from the CLI (`agent-gateway pairing approve <code>`). Codes expire
 // with their keys; an approved chat joins a Redis set that the channel checks along with the
 // configured allowlist. Shared by the channel (request, isPaired) and the CLI (the rest).
+// Paired chats are stored sealed with the gateway's signing key (core/signing.ts): a chat id
+// added to the set by hand is not a pairing, and is ignored (and logged) when it writes.
 import { randomInt } from "node:crypto";
 import type { Redis } from "ioredis";
 import { keysFor } from "../../../core/keys.ts";
+import { isSealed, type Signer } from "../../../core/signing.ts";
+
+/** The signature purpose of a paired chat. */
+export const PAIRING_PURPOSE = "telegram-pairing";
+const member = (signer: Signer, chatId: number) => signer.seal(PAIRING_PURPOSE, String(chatId));
 
 export interface PairingRequest {
   code: string;
@@ -67,11 +74,11 @@ async function takeRequest(redis: Redis, prefix: string, code: string): Promise<
 }
 
 /** Lets the code's chat in for good; undefined when the code is unknown or expired. */
-export async function approvePairing(redis: Redis, prefix: string, code: string): Promise<PairingRequest | undefined> {
+export async function approvePairing(redis: Redis, prefix: string, code: string, signer: Signer): Promise<PairingRequest | undefined> {
   const keys = keysFor(prefix);
   const request = await takeRequest(redis, prefix, code);
   if (!request) return undefined;
-  await redis.multi().sadd(keys.telegramPaired, String(request.chatId)).del(keys.pairingChat(request.chatId)).exec();
+  await redis.multi().sadd(keys.telegramPaired, member(signer, request.chatId)).del(keys.pairingChat(request.chatId)).exec();
   return request;
 }
 
@@ -84,15 +91,47 @@ export async function denyPairing(redis: Redis, prefix: string, code: string): P
   return request;
 }
 
-export async function listPaired(redis: Redis, prefix: string): Promise<number[]> {
-  return (await redis.smembers(keysFor(prefix).telegramPaired)).map(Number).sort((a, b) => a - b);
+/** Paired chats whose seal holds (`paired`), and set members that are not pairings (`refused`). */
+export async function listPaired(redis: Redis, prefix: string, signer: Signer): Promise<{ paired: number[]; refused: string[] }> {
+  const paired: number[] = [];
+  const refused: string[] = [];
+  for (const value of await redis.smembers(keysFor(prefix).telegramPaired)) {
+    const chatId = signer.open(PAIRING_PURPOSE, value);
+    if (chatId === undefined) refused.push(value);
+    else paired.push(Number(chatId));
+  }
+  return { paired: paired.sort((a, b) => a - b), refused };
 }
 
-/** Removes a chat let in by pairing; false when it was not paired. */
-export async function revokePaired(redis: Redis, prefix: string, chatId: number): Promise<boolean> {
-  return (await redis.srem(keysFor(prefix).telegramPaired, String(chatId))) === 1;
+/** Removes a chat let in by pairing (and any unsigned entry for it); false when it was not paired. */
+export async function revokePaired(redis: Redis, prefix: string, chatId: number, signer: Signer): Promise<boolean> {
+  return (await redis.srem(keysFor(prefix).telegramPaired, member(signer, chatId), String(chatId))) > 0;
 }
 
-export async function isPaired(redis: Redis, prefix: string, chatId: number): Promise<boolean> {
-  return (await redis.sismember(keysFor(prefix).telegramPaired, String(chatId))) === 1;
+/** "paired": a sealed pairing; "forged": only an unsigned entry for the chat (never admitted). */
+export async function pairingOf(redis: Redis, prefix: string, chatId: number, signer: Signer): Promise<"paired" | "forged" | "none"> {
+  const key = keysFor(prefix).telegramPaired;
+  const [sealed, plain] = await redis.smismember(key, member(signer, chatId), String(chatId));
+  return sealed ? "paired" : plain ? "forged" : "none";
+}
+
+/** Seals the plain chat ids an older version stored (the first start after the upgrade). */
+export async function sealUnsignedPairings(redis: Redis, prefix: string, signer: Signer): Promise<number> {
+  const key = keysFor(prefix).telegramPaired;
+  const plain = (await redis.smembers(key)).filter((value) => !isSealed(value) && /^-?\d+$/.test(value));
+  if (plain.length === 0) return 0;
+  await redis.multi().srem(key, ...plain).sadd(key, ...plain.map((id) => member(signer, Number(id)))).exec();
+  return plain.length;
+}
+
+/** Re-signs the pairings with a new key (`agent-gateway signing rotate`). */
+export async function resignPairings(redis: Redis, prefix: string, old: Signer, next: Signer): Promise<number> {
+  const key = keysFor(prefix).telegramPaired;
+  const valid = (await redis.smembers(key)).flatMap((value) => {
+    const chatId = old.open(PAIRING_PURPOSE, value);
+    return chatId === undefined ? [] : [{ value, chatId: Number(chatId) }];
+  });
+  if (valid.length === 0) return 0;
+  await redis.multi().srem(key, ...valid.map((v) => v.value)).sadd(key, ...valid.map((v) => member(next, v.chatId))).exec();
+  return valid.length;
 }
