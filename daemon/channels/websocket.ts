@@ -11,7 +11,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
-import { z } from "zod";
+import * as z from "zod";
 import type { Logger } from "../../core/log.ts";
 import type { Channel, ChannelCommand, ChannelSink, QueueView, ReplyContext, ReplyTo } from "../channel.ts";
 
