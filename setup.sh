@@ -221,7 +221,7 @@ install_dependencies() {
   [ -d "$REPO/node_modules" ] || manifest_put node_modules "$REPO/node_modules"
   [ -d "$REPO/dist" ] || manifest_put build "$REPO/dist"
   # npm's summary ("added N packages") goes to standard output; its errors still show.
-  (cd "$REPO" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci failed in $REPO (see the output above)"
+  (cd "$REPO" && npm ci --no-audit --no-fund --no-update-notifier --loglevel=error >/dev/null) || die "npm ci failed in $REPO (see the output above)"
   did "installed dependencies (npm ci in $REPO)"
 }
 
@@ -390,7 +390,8 @@ add_bin_dir_to_profile() {
   if [ -f "$profile" ] && grep -Fxq -- "$line" "$profile"; then
     done_ok "$profile puts ~/.local/bin on PATH (new shells)"
   elif confirm "Add ~/.local/bin to PATH in $profile?"; then
-    printf '\n%s\n' "$line" >>"$profile"
+    [ -e "$profile" ] || manifest_put profile-created "$profile"
+    printf '%s\n' "$line" >>"$profile"
     manifest_put profile-line "$profile" "$line"
     did "$profile puts ~/.local/bin on PATH (new shells)"
   else
@@ -730,6 +731,9 @@ uninstall_entry() {
         cat "$path.agent-gateway.tmp" >"$path" && rm -f "$path.agent-gateway.tmp"
         say "  removed   the PATH line from $path"
       fi
+      ;;
+    profile-created)
+      if [ -f "$path" ] && ! grep -q '[^[:space:]]' "$path"; then rm -f "$path"; say "  removed   $path"; fi
       ;;
     build)
       rm -rf "$path"

@@ -45,4 +45,4 @@ if (tsc.status !== 0) {
   process.exit(1);
 }
 writeFileSync(join(ROOT, STAMP), JSON.stringify({ builtAt: new Date().toISOString() }) + "\n");
-console.error(`build: dist/ written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`build: dist/ written in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -43,7 +43,7 @@ export const command: Command = {
       return EXIT.config;
     }
     const manager = managerFor(install.services, config.home);
-    const chosen: ServiceSpec[] = name === "all" ? SERVICES : SERVICES.filter((s) => s.name === name);
+    const chosen: ServiceSpec[] = name === "all" ? SERVICES.filter((s) => installedHere(s, install.tier)) : SERVICES.filter((s) => s.name === name);
     if (!chosen.length) throw new UsageError(`unknown service "${name}": ${SERVICES.map((s) => s.name).join(", ")} or all`);
     let failed = false;
     for (const service of chosen) {
@@ -54,7 +54,7 @@ export const command: Command = {
         if (state !== "running") failed = true;
         continue;
       }
-      if (state === "not installed" || (name === "all" && action !== "stop" && !installedHere(service, install.tier))) continue;
+      if (state === "not installed") continue;
       try {
         io.stdout(await manager[action as Exclude<Action, "status">](service));
       } catch (error) {
@@ -66,7 +66,7 @@ export const command: Command = {
   },
 };
 
-/** `all` means what setup installed for this tier: the daemon replaces the tmux central pi at tier 4. */
+/** `all` means what setup installs at this tier: from tier 4 the daemon replaces the tmux central pi. */
 function installedHere(service: ServiceSpec, tier: number): boolean {
   if (service.name === "daemon") return tier >= 4;
   if (service.name === "central") return tier < 4;
