@@ -3,6 +3,8 @@
 // esbuild bundles the CLI and the public entry points into dist/, with ioredis and zod inside,
 // because loading their hundreds of module files is most of a command's start-up; each command
 // stays its own chunk, loaded only when run. tsc then writes the public types to dist/types/.
+// pi loads the extension from its TypeScript itself: a bundled extension measured no faster
+// (to "connected": 5.1-6.4 s from source, 5.4-6.7 s bundled, same run).
 // `--if-stale`: only when dist/ is missing or older than the sources (setup, `npm test`).
 import { spawnSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
