@@ -6,7 +6,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
 /** The directories whose .ts files the build compiles. */
-export const SOURCE_DIRS = ["core", "extension", "worker", "daemon", "scripts"];
+export const SOURCE_DIRS = ["core", "extension", "extensions", "worker", "daemon", "scripts"];
 export const STAMP = join("dist", "build-stamp.json");
 
 function newestSource(root) {
