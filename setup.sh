@@ -37,8 +37,8 @@ CHANGES=()
 CLI_COMMAND=agent-gateway
 # Set when this shell still lacks ~/.local/bin on PATH; the last lines print it.
 PATH_EXPORT=""
-# Set once this run wrote config.json: services that read it at start are restarted.
-CONFIG_CHANGED=0
+# Set once this run wrote config.json or rebuilt dist/: services already running are restarted.
+RESTART_NEEDED=0
 say() { printf '%s\n' "$*"; }
 done_ok() { say "  ok       $*"; }
 did() { CHANGES+=("$*"); say "  changed  $*"; }
@@ -237,6 +237,7 @@ ensure_build() {
   [ -d "$REPO/dist" ] || manifest_put build "$REPO/dist"
   (cd "$REPO" && node scripts/build.mjs >/dev/null 2>&1) || die "the build failed: run  npm run build --prefix $REPO  to see why"
   did "built $REPO/dist (it was $state)"
+  RESTART_NEEDED=1
 }
 
 # ---------------------------------------------------------------- Redis
@@ -328,7 +329,7 @@ ensure_redis() {
 config_written() {
   local result="$1" file="$2" key="$3" unchanged="$4" changed="$5"
   [ "$result" = created ] && manifest_put json-created "$file"
-  [ "$result" = unchanged ] || CONFIG_CHANGED=1
+  [ "$result" = unchanged ] || RESTART_NEEDED=1
   manifest_put json-key "$file" "$key"
   if [ "$result" = unchanged ]; then done_ok "$unchanged"; else did "$changed"; fi
 }
@@ -477,9 +478,9 @@ services_systemd() {
   for unit in agent-gateway-worker.service $([ "$TIER" -ge 4 ] || echo agent-gateway-central.service) agent-gateway-tripwire.timer; do
     manifest_put systemd "$unit"
     active="$(systemctl --user is-active "$unit" 2>/dev/null || true)"
-    if [ "$active" = active ] && [ "$CONFIG_CHANGED" = 1 ] && [ "$unit" = agent-gateway-worker.service ]; then
+    if [ "$active" = active ] && [ "$RESTART_NEEDED" = 1 ] && [ "$unit" = agent-gateway-worker.service ]; then
       systemctl --user restart "$unit" || die "systemctl --user restart $unit failed: see journalctl --user -u $unit"
-      did "systemd user unit $unit restarted: config.json changed"
+      did "systemd user unit $unit restarted: config or build changed"
     elif [ "$active" = active ] && ! printf '%s\n' "${changed[@]}" | grep -q "^${unit%.*}"; then
       done_ok "systemd user unit $unit running"
     else
@@ -513,9 +514,9 @@ start_background() {
   make_dir "$GW_HOME/run"
   make_dir "$GW_HOME/logs"
   if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    if [ "$CONFIG_CHANGED" = 1 ]; then
+    if [ "$RESTART_NEEDED" = 1 ]; then
       said="$(cli service restart "$name")" || die "could not restart $name: $said"
-      did "$said: config.json changed"
+      did "$said: config or build changed"
     else
       done_ok "$name running (pid $(cat "$pidfile"), fallback)"
     fi

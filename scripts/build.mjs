@@ -7,11 +7,11 @@
 // (to "connected": 5.1-6.4 s from source, 5.4-6.7 s bundled, same run).
 // `--if-stale`: only when dist/ is missing or older than the sources (setup, `npm test`).
 import { spawnSync } from "node:child_process";
-import { rmSync, writeFileSync } from "node:fs";
+import { existsSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildState, STAMP } from "./build-state.mjs";
+import { buildState } from "./build-state.mjs";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const require = createRequire(import.meta.url);
@@ -20,11 +20,13 @@ if (process.argv.includes("--if-stale") && buildState(ROOT).state === "fresh") p
 
 const { build } = await import("esbuild");
 const started = Date.now();
-rmSync(join(ROOT, "dist"), { recursive: true, force: true });
+// Built beside dist/ and swapped in at the end, so a command started meanwhile finds a whole build.
+const next = join(ROOT, "dist.next");
+rmSync(next, { recursive: true, force: true });
 await build({
   absWorkingDir: ROOT,
   entryPoints: ["scripts/cli.ts", "core/index.ts", "worker/notify.ts"],
-  outdir: "dist",
+  outdir: next,
   outbase: ".",
   bundle: true,
   splitting: true,
@@ -46,5 +48,10 @@ if (tsc.status !== 0) {
   console.error("build: tsc could not write the types (see above)");
   process.exit(1);
 }
-writeFileSync(join(ROOT, STAMP), JSON.stringify({ builtAt: new Date().toISOString() }) + "\n");
+writeFileSync(join(next, "build-stamp.json"), JSON.stringify({ builtAt: new Date().toISOString() }) + "\n");
+const old = join(ROOT, "dist.old");
+rmSync(old, { recursive: true, force: true });
+if (existsSync(join(ROOT, "dist"))) renameSync(join(ROOT, "dist"), old);
+renameSync(next, join(ROOT, "dist"));
+rmSync(old, { recursive: true, force: true });
 console.log(`build: dist/ written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
