@@ -35,6 +35,10 @@ EOF
 CHANGES=()
 # How the closing "Verify" line names the CLI: its full path when the link is not on PATH.
 CLI_COMMAND=agent-gateway
+# Set when this shell still lacks ~/.local/bin on PATH; the last lines print it.
+PATH_EXPORT=""
+# Set once this run wrote config.json or rebuilt dist/: services already running are restarted.
+RESTART_NEEDED=0
 say() { printf '%s\n' "$*"; }
 done_ok() { say "  ok       $*"; }
 did() { CHANGES+=("$*"); say "  changed  $*"; }
@@ -207,6 +211,7 @@ locate_repo() {
 }
 
 tool() { (cd "$REPO" && node --import tsx scripts/setup/tool.ts "$@"); }
+cli() { node "$REPO/scripts/agent-gateway.mjs" "$@"; }
 
 install_dependencies() {
   if [ -d "$REPO/node_modules" ] && (cd "$REPO" && npm ls --depth=0 >/dev/null 2>&1); then
@@ -214,9 +219,25 @@ install_dependencies() {
     return
   fi
   [ -d "$REPO/node_modules" ] || manifest_put node_modules "$REPO/node_modules"
+  [ -d "$REPO/dist" ] || manifest_put build "$REPO/dist"
   # npm's summary ("added N packages") goes to standard output; its errors still show.
-  (cd "$REPO" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci failed in $REPO (see the output above)"
+  (cd "$REPO" && npm ci --no-audit --no-fund --no-update-notifier --loglevel=error >/dev/null) || die "npm ci failed in $REPO (see the output above)"
   did "installed dependencies (npm ci in $REPO)"
+}
+
+# The build in dist/ (npm ci's prepare makes one): rebuilt when it is older than the sources,
+# e.g. after a `git pull`, since every command runs the build.
+ensure_build() {
+  local state
+  state="$(cd "$REPO" && node --input-type=module -e 'import { buildState } from "./scripts/build-state.mjs"; console.log(buildState(".").state)')"
+  if [ "$state" = fresh ]; then
+    done_ok "build up to date ($REPO/dist)"
+    return
+  fi
+  [ -d "$REPO/dist" ] || manifest_put build "$REPO/dist"
+  (cd "$REPO" && node scripts/build.mjs >/dev/null 2>&1) || die "the build failed: run  npm run build --prefix $REPO  to see why"
+  did "built $REPO/dist (it was $state)"
+  RESTART_NEEDED=1
 }
 
 # ---------------------------------------------------------------- Redis
@@ -313,6 +334,7 @@ ensure_redis() {
 config_written() {
   local result="$1" file="$2" key="$3" unchanged="$4" changed="$5"
   [ "$result" = created ] && manifest_put json-created "$file"
+  [ "$result" = unchanged ] || RESTART_NEEDED=1
   manifest_put json-key "$file" "$key"
   if [ "$result" = unchanged ]; then done_ok "$unchanged"; else did "$changed"; fi
 }
@@ -352,11 +374,39 @@ link_cli() {
   fi
   case ":$PATH:" in
     *":$bin_dir:"*) ;;
-    *)
-      CLI_COMMAND="$link"
-      warn "$bin_dir is not on your PATH: add  export PATH=\"\$HOME/.local/bin:\$PATH\"  to your shell profile"
-      ;;
+    *) add_bin_dir_to_profile ;;
   esac
+}
+
+# The profile file an interactive shell of the user's reads.
+shell_profile() {
+  case "${SHELL:-}" in
+    */zsh) printf '%s' "$HOME/.zshrc" ;;
+    */bash) if [ "$(uname -s)" = Darwin ]; then printf '%s' "$HOME/.bash_profile"; else printf '%s' "$HOME/.bashrc"; fi ;;
+    *) printf '%s' "$HOME/.profile" ;;
+  esac
+}
+
+# ~/.local/bin is not on PATH: one line in the shell profile puts it there for new shells (asked
+# once; --uninstall takes the line out); this shell needs the same export, which the last lines say.
+add_bin_dir_to_profile() {
+  # shellcheck disable=SC2016 # the profile expands $HOME and $PATH when the shell reads it
+  local profile export_line='export PATH="$HOME/.local/bin:$PATH"'
+  local line="$export_line  # added by agent-gateway setup"
+  profile="$(shell_profile)"
+  PATH_EXPORT="$export_line"
+  if [ -f "$profile" ] && grep -Fxq -- "$line" "$profile"; then
+    done_ok "$profile puts ~/.local/bin on PATH (new shells)"
+  elif confirm "Add ~/.local/bin to PATH in $profile?"; then
+    [ -e "$profile" ] || manifest_put profile-created "$profile"
+    printf '%s\n' "$line" >>"$profile"
+    manifest_put profile-line "$profile" "$line"
+    did "$profile puts ~/.local/bin on PATH (new shells)"
+  else
+    CLI_COMMAND="$HOME/.local/bin/agent-gateway"
+    PATH_EXPORT=""
+    warn "$HOME/.local/bin is not on your PATH: run the command as $CLI_COMMAND"
+  fi
 }
 
 # Copies a template once; never overwrites a file the user edited, but upgrades one that is
@@ -435,7 +485,10 @@ services_systemd() {
   for unit in agent-gateway-worker.service $([ "$TIER" -ge 4 ] || echo agent-gateway-central.service) agent-gateway-tripwire.timer; do
     manifest_put systemd "$unit"
     active="$(systemctl --user is-active "$unit" 2>/dev/null || true)"
-    if [ "$active" = active ] && ! printf '%s\n' "${changed[@]}" | grep -q "^${unit%.*}"; then
+    if [ "$active" = active ] && [ "$RESTART_NEEDED" = 1 ] && [ "$unit" = agent-gateway-worker.service ]; then
+      systemctl --user restart "$unit" || die "systemctl --user restart $unit failed: see journalctl --user -u $unit"
+      did "systemd user unit $unit restarted: config or build changed"
+    elif [ "$active" = active ] && ! printf '%s\n' "${changed[@]}" | grep -q "^${unit%.*}"; then
       done_ok "systemd user unit $unit running"
     else
       systemctl --user enable --quiet "$unit"
@@ -448,32 +501,45 @@ services_systemd() {
   fi
 }
 
+# The worker's POST /events needs a bearer token: one is made unless config.json or the
+# environment has one. It is never printed here; `agent-gateway token` shows it.
+ensure_api_token() {
+  if [ -n "$(tool config-get apiToken)" ]; then
+    done_ok "worker API token set (show it: $CLI_COMMAND token)"
+    return
+  fi
+  set_secret apiToken "$(node -e 'process.stdout.write(require("node:crypto").randomBytes(24).toString("base64url"))')"
+  say "           show it with: $CLI_COMMAND token   (rotate: $CLI_COMMAND token --rotate)"
+}
+
 # No service manager: the worker and a tripwire loop run under nohup, restarted on failure by
 # keep-running.sh, but nothing brings them back after a reboot. Said out loud.
+# `agent-gateway service` runs it (its own process group under keep-running.sh, the pid in
+# <home>/run/<name>.pid); one already running is restarted when this run changed config.json.
 start_background() {
-  local name="$1" pidfile="$GW_HOME/run/$1.pid"
-  shift
+  local name="$1" pidfile="$GW_HOME/run/$1.pid" said
   make_dir "$GW_HOME/run"
   make_dir "$GW_HOME/logs"
   if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    done_ok "$name running (pid $(cat "$pidfile"), fallback)"
+    if [ "$RESTART_NEEDED" = 1 ]; then
+      said="$(cli service restart "$name")" || die "could not restart $name: $said"
+      did "$said: config or build changed"
+    else
+      done_ok "$name running (pid $(cat "$pidfile"), fallback)"
+    fi
     return
   fi
-  local launcher=()
-  has setsid && launcher=(setsid)
-  # Its own process group (setsid): --uninstall stops the loop and its child together.
-  "${launcher[@]}" nohup "$REPO/scripts/keep-running.sh" "$@" >>"$GW_HOME/logs/$name.out" 2>&1 </dev/null &
-  echo "$!" >"$pidfile"
+  said="$(cli service start "$name")" || die "could not start $name: $said"
   manifest_put process "$pidfile"
-  did "$name started in the background (pid $!, log $GW_HOME/logs/$name.out)"
+  did "$said"
 }
 
 services_fallback() {
   local why="no systemd user session here"
   [ -n "${AGENT_GATEWAY_SERVICES:-}" ] && why="AGENT_GATEWAY_SERVICES=fallback"
   warn "$why: the worker runs under nohup (restarted on failure, not after a reboot; re-run setup after one)"
-  start_background worker node "$REPO/scripts/agent-gateway.mjs" worker
-  start_background tripwire node "$REPO/scripts/agent-gateway.mjs" tripwire-check --every 5m
+  start_background worker
+  start_background tripwire
   [ "$TIER" -ge 4 ] && return
   local result
   result="$("$REPO/scripts/central-session.sh" ensure)"
@@ -496,6 +562,7 @@ install_tier_2() {
   [ "$TIER" -ge 4 ] || has tmux || die "tmux is needed for the central session: apt-get install -y tmux (or brew install tmux)"
   install_template "$REPO/HEARTBEAT.md" "$GW_HOME/HEARTBEAT.md" "heartbeat checklist $GW_HOME/HEARTBEAT.md"
   make_dir "$GW_HOME/logs"
+  ensure_api_token
   SERVICE_PATH="$(dirname "$(command -v node)"):$(dirname "$(command -v pi)"):$(dirname "$(command -v tmux)"):/usr/local/bin:/usr/bin:/bin"
   local mode
   mode="$(service_mode)"
@@ -621,7 +688,7 @@ daemon_service() {
         kill -TERM -- "-$(cat "$pidfile")" 2>/dev/null || kill -TERM "$(cat "$pidfile")"
         while kill -0 "$(cat "$pidfile")" 2>/dev/null; do sleep 1; done
       fi
-      start_background daemon node "$REPO/scripts/agent-gateway.mjs" daemon
+      start_background daemon
       ;;
   esac
 }
@@ -665,6 +732,20 @@ uninstall_entry() {
       if [ ! -f "$path" ]; then :
       elif [ "$(file_sha "$path")" = "$detail" ]; then rm -f "$path"; say "  removed   $path"
       else say "  kept      $path (edited since setup wrote it)"; fi
+      ;;
+    profile-line)
+      if [ -f "$path" ] && grep -Fxq -- "$detail" "$path"; then
+        grep -Fxv -- "$detail" "$path" >"$path.agent-gateway.tmp" || true
+        cat "$path.agent-gateway.tmp" >"$path" && rm -f "$path.agent-gateway.tmp"
+        say "  removed   the PATH line from $path"
+      fi
+      ;;
+    profile-created)
+      if [ -f "$path" ] && ! grep -q '[^[:space:]]' "$path"; then rm -f "$path"; say "  removed   $path"; fi
+      ;;
+    build)
+      rm -rf "$path"
+      say "  removed   $path"
       ;;
     link)
       if [ -L "$path" ] && [ "$(readlink "$path")" = "$detail" ]; then rm -f "$path"; say "  removed   $path"; fi
@@ -742,6 +823,7 @@ main() {
   done_ok "project: $REPO"
   state_set repo "$REPO"
   install_dependencies
+  ensure_build
   local t
   for ((t = 1; t <= TIER; t++)); do "install_tier_$t"; done
   state_set tier "$TIER"
@@ -754,6 +836,10 @@ main() {
     printf '  - %s\n' "${CHANGES[@]}"
   fi
   say "Logs: $GW_HOME/logs/   Manifest: $MANIFEST   Remove: setup.sh --uninstall"
+  if [ -n "$PATH_EXPORT" ]; then
+    say "This shell does not have the command on its PATH yet (new shells will): run"
+    say "  $PATH_EXPORT"
+  fi
   say "Verify: $CLI_COMMAND doctor"
 }
 

@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ run(): Promise<BenchReport> }>> = 
   "backlog-drain": () => import("./backlog-drain.ts"),
   "idle-cost": () => import("./idle-cost.ts"),
   "seed-vs-ours": () => import("./seed-vs-ours.ts"),
+  "cli-latency": () => import("./cli-latency.ts"),
 };
 
 const args = process.argv.slice(2);

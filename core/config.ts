@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { parseDuration } from "./duration.ts";
 import { DEFAULT_MAX_EVENT_BYTES, sessionIdSchema } from "./event.ts";
 import { hooksSchema } from "./hook-config.ts";

@@ -1,6 +1,6 @@
 // The wire contract: one gateway event, validated with zod at every boundary (push, drain,
 // HTTP, Inngest). Producers may leave out `id`, `ts` and `v`; they are filled in here.
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_PAYLOAD_DEPTH, nestsDeeperThan } from "./depth.ts";
 import { newEventId } from "./id.ts";
 

@@ -2,7 +2,7 @@
 // Each hook has exactly one auth mode: a bearer token, a shared token in a named header, or an
 // HMAC signature over the raw body. A preset fills in what a known sender (GitLab,
 // Alertmanager, Grafana, a generic HMAC signer) sends; anything set by hand wins.
-import { z } from "zod";
+import * as z from "zod";
 
 export const HOOK_PRESETS = ["gitlab", "alertmanager", "grafana", "hmac"] as const;
 export type HookPreset = (typeof HOOK_PRESETS)[number];

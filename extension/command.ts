@@ -23,7 +23,11 @@ function describe(r: BridgeReport): string {
 export function registerGatewayCommand(pi: ExtensionAPI, bridge: () => Bridge | undefined): void {
   pi.registerCommand("gateway", {
     description: "agent-gateway: status, drain, pause, resume, dead letters",
+    // A prefix that already is a subcommand (or has an argument) offers nothing, so one Enter
+    // runs it instead of first accepting the completion.
     getArgumentCompletions: (prefix) => {
+      const typed = prefix.trimStart();
+      if (/\s/.test(typed) || (SUBCOMMANDS as readonly string[]).includes(typed)) return null;
       const items = SUBCOMMANDS.filter((s) => s.startsWith(prefix)).map((s) => ({ value: s, label: s }));
       return items.length > 0 ? items : null;
     },

@@ -1,8 +1,26 @@
 #!/usr/bin/env node
-// The `agent-gateway` command. The project runs its TypeScript directly through tsx (no build
-// step), so the bin is this small loader.
-import { register } from "tsx/esm/api";
+// The `agent-gateway` command: runs the build in dist/ (bundled by scripts/build.mjs, no
+// TypeScript at run time). A missing build stops with the command that makes one; one older than
+// the sources (after `git pull` or an edit) still runs, with a warning naming that command.
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildCommand, buildState } from "./build-state.mjs";
 
-register();
-const { main } = await import("./cli.ts");
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const build = buildState(root);
+if (build.state === "missing") {
+  process.stderr.write(`agent-gateway: not built yet (no ${root}/dist); run: ${buildCommand(root)}\n`);
+  process.exit(1);
+}
+if (build.state === "stale") {
+  process.stderr.write(`agent-gateway: warning: the build in ${root}/dist is older than ${build.changed}; run: ${buildCommand(root)}\n`);
+}
+// A closed pipe (`agent-gateway status | head -3`) ends the command quietly, as it would a C tool.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
+}
+const { main } = await import("../dist/scripts/cli.js");
 process.exitCode = await main(process.argv.slice(2));

@@ -28,11 +28,16 @@ export interface CommandIO {
   readStdin: () => Promise<string>;
 }
 
+// Named so the build can write its declaration (node's ParseArgsOptionsConfig is not exported).
+type ParsedArgs<T extends NonNullable<ParseArgsConfig["options"]>> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; allowPositionals: boolean; strict: true }>
+>;
+
 export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
   args: string[],
   options: T,
   allowPositionals = true,
-) {
+): ParsedArgs<T> {
   try {
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (error) {

@@ -1,7 +1,9 @@
 // `agent-gateway <command>`: dispatches to scripts/commands/<command>.ts, loaded on demand so
-// `push` never pays for the worker's or the daemon's imports.
+// `push` never pays for the worker's or the daemon's imports. A new command is one more line in
+// COMMANDS (its file exports `command`).
 import { ConfigError, EXIT } from "../core/config.ts";
 import { EventError } from "../core/event.ts";
+import { VERSION } from "../core/package-root.ts";
 import { UsageError, type Command, type CommandIO } from "./cli-kit.ts";
 
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
@@ -19,6 +21,8 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   signing: () => import("./commands/signing.ts"),
   doctor: () => import("./commands/doctor.ts"),
   "tripwire-check": () => import("./commands/tripwire-check.ts"),
+  service: () => import("./commands/service.ts"),
+  token: () => import("./commands/token.ts"),
 };
 
 function overview(commands: [string, Command][]): string {
@@ -29,6 +33,8 @@ function overview(commands: [string, Command][]): string {
     "Usage: agent-gateway <command> [options]   (agent-gateway <command> --help for details)",
     "",
     ...commands.map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    "",
+    "  --version, -v  print the version",
     "",
     "Exit codes: 0 ok, 1 runtime failure, 2 usage error, 75 Redis unreachable (nothing written), 78 configuration error.",
   ].join("\n");
@@ -49,6 +55,10 @@ export function defaultIO(): CommandIO {
 
 export async function main(argv: string[], io: CommandIO = defaultIO()): Promise<number> {
   const [name, ...args] = argv;
+  if (name === "--version" || name === "-v" || name === "version") {
+    io.stdout(`agent-gateway ${VERSION}`);
+    return EXIT.ok;
+  }
   if (!name || name === "--help" || name === "-h" || name === "help") {
     const loaded = await Promise.all(Object.entries(COMMANDS).map(async ([n, load]) => [n, (await load()).command] as [string, Command]));
     io.stdout(overview(loaded));

@@ -1,5 +1,4 @@
 // What the worker's routes share: config, the Redis client, the log, and what runs the heartbeat.
-import { readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
 import type { Config } from "../core/config.ts";
 import type { Logger } from "../core/log.ts";
@@ -24,4 +23,4 @@ export interface WorkerContext {
   startedAt: number;
 }
 
-export const VERSION: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
+export { VERSION } from "../core/package-root.ts";

@@ -59,16 +59,21 @@ function listen(server: Server, host: string, port: number): Promise<number> {
   });
 }
 
-function watchRedis(ctx: WorkerContext): void {
+/** Logs Redis coming and going; the returned function silences it for a deliberate close. */
+function watchRedis(ctx: WorkerContext): () => void {
   let up = false;
+  let closing = false;
   ctx.redis.on("ready", () => {
     up = true;
     ctx.log.info("Redis connected");
   });
   ctx.redis.on("close", () => {
-    if (up) ctx.log.warn("Redis connection lost; reconnecting (POST /events answers 503 meanwhile)");
+    if (up && !closing) ctx.log.warn("Redis connection lost; reconnecting (POST /events answers 503 meanwhile)");
     up = false;
   });
+  return () => {
+    closing = true;
+  };
 }
 
 export async function startWorker(config: Config, options: WorkerOptions): Promise<RunningWorker> {
@@ -81,7 +86,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
   const redis = connectRedis(config, { kind: "consumer", name: "agent-gateway-worker" });
   const target = { redis, settings: config };
   const ctx: WorkerContext = { config, redis, log, startedAt: Date.now(), scheduler: { mode: "off" } };
-  watchRedis(ctx);
+  const quietRedis = watchRedis(ctx);
   // Give Redis a moment so the first requests find it; if it is down, start anyway and reconnect.
   const connected = redis.connect().then(
     () => true,
@@ -98,9 +103,6 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     if (setup.kind === "dev" && !LOOPBACK.has(host)) {
       log.warn(`Inngest dev mode accepts unsigned calls, and this worker listens on ${host}: anyone who can reach it can run its functions. Bind to 127.0.0.1 or use a signing key.`);
     }
-  } else if (schedule) {
-    local = startLocalScheduler(schedule, target, log);
-    ctx.scheduler = { mode: "local", ...schedule, nextRun: local.nextRun };
   }
 
   const app = createApp(ctx, handler);
@@ -114,9 +116,13 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
   try {
     port = await listen(server, host, options.port ?? config.worker.port);
   } catch (error) {
-    await local?.stop();
     redis.disconnect();
     throw error;
+  }
+  // Only once the port is ours: a second worker on a taken port says so and fires nothing.
+  if (!setup && schedule) {
+    local = startLocalScheduler(schedule, target, log);
+    ctx.scheduler = { mode: "local", ...schedule, nextRun: local.nextRun };
   }
   const urlHost = host.includes(":") ? `[${host}]` : host;
   const url = `http://${urlHost}:${port}`;
@@ -138,6 +144,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       await new Promise<void>((resolve) => server.close(() => resolve()));
       clearTimeout(force);
       await heartbeatSettled;
+      quietRedis();
       await redis.quit().catch(() => redis.disconnect());
       log.info("worker stopped");
     })());

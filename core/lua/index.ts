@@ -9,6 +9,11 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { exists as isRedisCommand } from "@ioredis/commands";
 import type { Redis } from "ioredis";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { PACKAGE_ROOT } from "../package-root.ts";
+
+const LUA_DIR = pathToFileURL(join(PACKAGE_ROOT, "core", "lua") + "/");
 
 /** Script name → its file in this folder. */
 export const SCRIPT_FILES = {
@@ -25,7 +30,8 @@ export type ScriptName = keyof typeof SCRIPT_FILES;
 const INCLUDE = /^--- @include "([\w./-]+)"\s*$/gm;
 
 /** A file of this folder (or `dir`) with its includes resolved, each included once. */
-export function resolveLua(file: string, dir: URL = new URL("./", import.meta.url), seen = new Set<string>()): string {
+// From the package root, so the sources and the bundle in dist/ both find the files.
+export function resolveLua(file: string, dir: URL = LUA_DIR, seen = new Set<string>()): string {
   seen.add(file);
   let text: string;
   try {

@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
-import { z } from "zod";
+import * as z from "zod";
 import { BackoffGate } from "../../core/backoff-gate.ts";
 import type { DaemonQueueItem } from "../../core/daemon-state.ts";
 import type { Logger } from "../../core/log.ts";

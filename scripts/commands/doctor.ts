@@ -3,6 +3,7 @@
 import { EXIT } from "../../core/config.ts";
 import { configFrom, parse, type Command } from "../cli-kit.ts";
 import type { CheckResult, DoctorContext, Verdict } from "../doctor/check.ts";
+import { buildCheck } from "../doctor/build.ts";
 import { extensionCheck } from "../doctor/extension.ts";
 import { fileModeChecks } from "../doctor/file-modes.ts";
 import { heartbeatChecks } from "../doctor/heartbeat.ts";
@@ -28,7 +29,7 @@ Options:
 const LABEL: Record<Verdict, string> = { ok: "ok  ", warn: "warn", fail: "FAIL", skip: "--  " };
 
 export async function runChecks(ctx: DoctorContext): Promise<CheckResult[]> {
-  const groups = await Promise.all([runtimeChecks, redisChecks, extensionCheck, fileModeChecks, workerCheck, heartbeatChecks, serviceChecks].map((check) => check(ctx)));
+  const groups = await Promise.all([runtimeChecks, buildCheck, redisChecks, extensionCheck, fileModeChecks, workerCheck, heartbeatChecks, serviceChecks].map((check) => check(ctx)));
   return groups.flat();
 }
 

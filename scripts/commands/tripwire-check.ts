@@ -28,6 +28,16 @@ function notifyDesktop(message: string): void {
   spawnSync("osascript", ["-e", script], { timeout: 10_000 });
 }
 
+/** Which layer went silent: the worker sends the heartbeats, the central pi takes them. */
+async function silentLayer(config: Config): Promise<string> {
+  const host = config.worker.host === "0.0.0.0" || config.worker.host === "::" ? "127.0.0.1" : config.worker.host;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${config.worker.port}/health`;
+  const answer = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status, () => undefined);
+  if (answer === undefined) return `the worker, which sends them, does not answer at ${url}: agent-gateway service restart worker`;
+  if (answer !== 200) return `the worker answers ${answer} at ${url} (Redis unreachable?): agent-gateway doctor`;
+  return `the worker runs, so no pi takes them: is the central pi session running? tmux attach -t agent-gateway (or agent-gateway service restart central)`;
+}
+
 async function checkOnce(config: Config, io: CommandIO): Promise<void> {
   const file = config.paths.tripwire;
   if (!config.heartbeat.enabled) return io.stdout("heartbeats are switched off (heartbeat.enabled): nothing to check");
@@ -41,7 +51,7 @@ async function checkOnce(config: Config, io: CommandIO): Promise<void> {
   if (existsSync(alarmed) && readFileSync(alarmed, "utf8").trim() === String(touched)) {
     return io.stdout(`stale: last heartbeat ${formatDuration(age)} ago; alarm already raised`);
   }
-  const message = `No heartbeat for ${formatDuration(age)} (threshold ${formatDuration(threshold)}): is the central pi session running? tmux attach -t agent-gateway; agent-gateway doctor`;
+  const message = `No heartbeat for ${formatDuration(age)} (threshold ${formatDuration(threshold)}): ${await silentLayer(config)}`;
   const log = createLogger({ dir: config.paths.logs, kind: "tripwire", level: config.logLevel });
   log.warn("tripwire: heartbeats stopped", { ageMs: age, thresholdMs: threshold, file });
   await log.close();

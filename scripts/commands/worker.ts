@@ -8,7 +8,7 @@ import { configFrom, parse, UsageError, type Command } from "../cli-kit.ts";
 const usage = `Usage: agent-gateway worker [--host H] [--port P]
 
 Runs the worker until SIGTERM or SIGINT (then it finishes in-flight requests and exits 0).
-Redis comes from REDIS_URL. Logs go to <home>/logs/worker.log and to standard error.
+Redis comes from REDIS_URL, else config.json's redisUrl (<home>/config.json). Logs go to <home>/logs/worker.log and to standard error.
 
 Routes:
   /api/inngest          Inngest functions (heartbeat cron, gateway/heartbeat.wake, gateway/notify)

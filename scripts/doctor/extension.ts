@@ -3,10 +3,10 @@
 import { existsSync, readFileSync, readdirSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { PACKAGE_ROOT } from "../../core/package-root.ts";
 import { result, type Check } from "./check.ts";
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const REPO = PACKAGE_ROOT;
 const real = (path: string) => {
   try {
     return realpathSync(path);

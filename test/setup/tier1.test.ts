@@ -3,10 +3,11 @@
 // extension (it registers the central session in Redis), and --uninstall removes exactly
 // what setup added while the user's own settings survive.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { lstatSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { VERSION } from "../../core/package-root.ts";
 import { startRedis } from "../harness/redis.ts";
 import { createSandbox, pollUntil, REPO, snapshot } from "../harness/sandbox.ts";
 
@@ -25,12 +26,25 @@ test("setup.sh 1 --yes installs tier 1 and says what it did", async () => {
   assert.equal(first.code, 0, first.stderr + first.stdout);
   assert.match(first.stdout, /Installed \(tier 1\)/);
   assert.match(first.stdout, /registered the extension with pi/);
-  // ~/.local/bin is not on the sandbox's PATH, so the closing line names the link in full.
-  assert.ok(first.stdout.includes(`Verify: ${join(box.home, ".local", "bin", "agent-gateway")} doctor`), first.stdout);
+  // ~/.local/bin is not on the sandbox's PATH: setup puts it there for new shells (a profile line)
+  // and its last lines give this shell the export, then the command by its plain name.
+  assert.ok(first.stdout.includes('  export PATH="$HOME/.local/bin:$PATH"\nVerify: agent-gateway doctor'), first.stdout);
   const settings = JSON.parse(readFileSync(settingsFile, "utf8"));
   assert.deepEqual(settings, { ...userSettings, packages: ["npm:pi-skills", REPO] }, "the user's settings are kept, ours added");
   assert.deepEqual(JSON.parse(readFileSync(join(box.gatewayHome, "config.json"), "utf8")), { redisUrl: redis.url, role: "central" });
   assert.ok(lstatSync(join(box.home, ".local", "bin", "agent-gateway")).isSymbolicLink());
+});
+
+test("a new shell finds agent-gateway through setup's profile line, whatever PATH it started with", () => {
+  const manifest = readFileSync(join(box.gatewayHome, "setup-manifest"), "utf8");
+  const profile = /^profile-line\t([^\t]+)\t/m.exec(manifest)?.[1];
+  assert.ok(profile, manifest);
+  const shell = spawnSync("bash", ["-c", '. "$1" && command -v agent-gateway && agent-gateway --version', "_", profile], {
+    env: { HOME: box.home, PATH: "/usr/bin:/bin", AGENT_GATEWAY_HOME: box.gatewayHome },
+    encoding: "utf8",
+  });
+  assert.equal(shell.status, 0, shell.stderr);
+  assert.equal(shell.stdout, `${join(box.home, ".local", "bin", "agent-gateway")}\nagent-gateway ${VERSION}\n`);
 });
 
 test("a second setup.sh 1 --yes changes nothing and says so", async () => {

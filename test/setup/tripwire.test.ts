@@ -7,7 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { startRedis } from "../harness/redis.ts";
+import { createServer } from "node:http";
+import { freePort, startRedis } from "../harness/redis.ts";
 import { outputOf, type RunResult } from "../harness/process.ts";
 import { REPO } from "../harness/sandbox.ts";
 
@@ -15,6 +16,9 @@ const redis = await startRedis();
 const home = mkdtempSync(join(tmpdir(), "agent-gateway-tripwire-"));
 after(() => rmSync(home, { recursive: true, force: true }));
 const tripwire = join(home, "last-heartbeat");
+// Nothing listens on the configured worker port until the test below starts a stand-in worker.
+const workerPort = await freePort();
+writeFileSync(join(home, "config.json"), JSON.stringify({ worker: { port: workerPort } }));
 
 function check(env: Record<string, string> = {}): Promise<RunResult> {
   const child = spawn(process.execPath, [join(REPO, "scripts", "agent-gateway.mjs"), "tripwire-check"], {
@@ -52,6 +56,7 @@ test("a stale tripwire raises one alarm: a log line and one watchdog.tripwire ev
   const first = await check();
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stderr, /No heartbeat for 10m/);
+  assert.match(first.stderr, new RegExp(`the worker, which sends them, does not answer at http://127\\.0\\.0\\.1:${workerPort}/health: agent-gateway service restart worker`));
   assert.match(first.stdout, /watchdog\.tripwire pushed/);
   const [event, ...more] = await tripwireEvents();
   assert.deepEqual(more, []);
@@ -70,4 +75,16 @@ test("with Redis unreachable the alarm still reaches the log, and says the event
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /No heartbeat for 20m/);
   assert.match(result.stdout, /Redis unreachable, so no watchdog\.tripwire event/);
+});
+
+test("with the worker answering, the alarm names the central pi as the silent layer (a stand-in worker's /health)", async () => {
+  const worker = createServer((_req, res) => res.writeHead(200).end("{}"));
+  await new Promise<void>((resolve) => worker.listen(workerPort, "127.0.0.1", resolve));
+  try {
+    touch(30 * 60_000);
+    const result = await check();
+    assert.match(result.stderr, /No heartbeat for 30m .*the worker runs, so no pi takes them: is the central pi session running\?/);
+  } finally {
+    await new Promise((resolve) => worker.close(resolve));
+  }
 });

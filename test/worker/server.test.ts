@@ -72,6 +72,7 @@ test("worker command: SIGTERM lets an in-flight request finish, then exits 0", a
   assert.equal(result.status, 200, result.body);
   assert.equal(await worker.exited, 0, worker.output().stderr);
   assert.match(worker.output().stderr, /worker stopped/);
+  assert.doesNotMatch(worker.output().stderr, /Redis connection lost/, "a clean stop is not a lost connection");
 });
 
 test("worker command: a port in use is one clear error and exit 1; a bad config exits 78", async () => {
@@ -80,6 +81,7 @@ test("worker command: a port in use is one clear error and exit 1; a bad config 
   const second = runWorkerCommand(["--port", port]);
   assert.equal(await second.exited, 1);
   assert.match(second.output().stderr, new RegExp(`agent-gateway worker: 127\\.0\\.0\\.1:${port} is already in use`));
+  assert.doesNotMatch(second.output().stderr, /heartbeat/i, "the second worker schedules nothing before it reports the port");
   first.child.kill("SIGTERM");
   assert.equal(await first.exited, 0);
 

@@ -1,7 +1,7 @@
 // The Inngest events the worker listens to. Send them from your own code or another app:
 //   await inngest.send(notifyEvent.create({ type: "build.done", payload: { ok: true } }));
 import { eventType } from "inngest";
-import { z } from "zod";
+import * as z from "zod";
 import { eventInputSchema, prioritySchema, sessionIdSchema } from "../../core/event.ts";
 
 /** gateway/notify: data is a gateway event without id and ts (source defaults to "inngest"). */

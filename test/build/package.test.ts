@@ -1,0 +1,87 @@
+// The build users run: `npm pack`, then `npm install -g <tarball>` into a throwaway prefix, then
+// `agent-gateway push` from that install against a real redis-server; every export resolves with
+// its types, and every `import … from "agent-gateway…"` line shown in README.md and docs/ resolves
+// to names the package exports. `push` reaches none of the worker's, daemon's or pi's packages.
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, test } from "node:test";
+import { REPO } from "../harness/sandbox.ts";
+import { startRedis } from "../harness/redis.ts";
+
+const redis = await startRedis();
+const work = mkdtempSync(join(tmpdir(), "agent-gateway-pack-"));
+after(() => rmSync(work, { recursive: true, force: true }));
+const prefix = join(work, "prefix");
+const installed = join(prefix, "lib", "node_modules", "agent-gateway");
+const npmEnv = { ...process.env, npm_config_update_notifier: "false", npm_config_audit: "false", npm_config_fund: "false" };
+
+test("npm pack, then npm install -g <tarball>: agent-gateway push works from that install", { timeout: 600_000 }, () => {
+  const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", work], { cwd: REPO, env: npmEnv, encoding: "utf8" }).trim().split("\n").at(-1)!;
+  execFileSync("npm", ["install", "-g", "--prefix", prefix, join(work, tarball)], { env: npmEnv, stdio: "ignore" });
+  const home = join(work, "home");
+  const push = spawnSync(join(prefix, "bin", "agent-gateway"), ["push", "pack.test", "--payload", '{"ok":true}'], {
+    env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: home, AGENT_GATEWAY_HOME: home, REDIS_URL: redis.url, GATEWAY_PREFIX: "pack" },
+    encoding: "utf8",
+  });
+  assert.equal(push.status, 0, push.stderr);
+  assert.equal(push.stderr, "", "no warning (a fresh build, Redis reachable)");
+  assert.match(push.stdout, /^[0-9A-Z]{26}\n$/);
+});
+
+test("every export resolves, with its types, from the installed package", async () => {
+  const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8")) as { exports: Record<string, string | { types: string; default: string }> };
+  for (const [subpath, target] of Object.entries(manifest.exports)) {
+    if (typeof target === "string") {
+      assert.ok(existsSync(join(installed, target)), `${subpath} -> ${target}`);
+      continue;
+    }
+    assert.ok(existsSync(join(installed, target.types)), `${subpath} types ${target.types}`);
+    const probe = join(prefix, "lib", `probe-${subpath.replace(/\W/g, "_")}.mjs`);
+    writeFileSync(probe, `const m = await import(${JSON.stringify(join("agent-gateway", subpath))}); console.log(Object.keys(m).length);`);
+    const loaded = spawnSync(process.execPath, [probe], { encoding: "utf8" });
+    assert.equal(loaded.status, 0, `${subpath}: ${loaded.stderr}`);
+    assert.ok(Number(loaded.stdout) > 0, `${subpath} exports something`);
+  }
+});
+
+test("every import line in README.md and docs/ resolves to names the package exports", async () => {
+  const pages = ["README.md", ...readdirSync(join(REPO, "docs")).filter((f) => f.endsWith(".md")).map((f) => join("docs", f))];
+  const lines = pages.flatMap((page) =>
+    [...readFileSync(join(REPO, page), "utf8").matchAll(/^import \{([^}]+)\} from "(agent-gateway[^"]*)";$/gm)].map((m) => ({ page, names: m[1]!, specifier: m[2]! })),
+  );
+  assert.ok(lines.length >= 2, "the docs show imports from the package");
+  for (const { page, names, specifier } of lines) {
+    const probe = join(prefix, "lib", "probe-docs.mjs");
+    const wanted = names.split(",").map((n) => n.trim()).filter((n) => !n.startsWith("type ")); // types exist only at compile time
+    writeFileSync(probe, `const m = await import(${JSON.stringify(specifier)}); console.log(JSON.stringify(${JSON.stringify(wanted)}.filter((n) => !(n in m))));`);
+    const loaded = spawnSync(process.execPath, [probe], { encoding: "utf8" });
+    assert.equal(loaded.status, 0, `${page}: ${specifier}: ${loaded.stderr}`);
+    assert.deepEqual(JSON.parse(loaded.stdout), [], `${page}: names missing from ${specifier}`);
+  }
+});
+
+test("push's module graph (from dist/) reaches no worker, daemon or pi package", () => {
+  const forbidden = /^(hono|@hono\/|grammy|inngest|croner|ws$|@mariozechner\/)/;
+  const entry = join(REPO, "dist", "scripts", "cli.js");
+  const push = readdirSync(join(REPO, "dist", "chunks")).find((f) => /^push-[A-Z0-9]+\.js$/.test(f))!;
+  const seen = new Set<string>();
+  const reached: string[] = [];
+  const walk = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    // Static imports only: what loads with the file (dynamic import() loads a command on demand).
+    for (const m of readFileSync(file, "utf8").matchAll(/(?:^|[;}\s])(?:import|export)\s*(?:[\w*{}\s,$]*?from\s*)?["']([^"']+)["']/g)) {
+      const specifier = m[1]!;
+      if (specifier.startsWith(".")) walk(join(dirname(file), specifier));
+      else reached.push(specifier);
+    }
+  };
+  walk(entry);
+  walk(join(REPO, "dist", "chunks", push));
+  assert.deepEqual(reached.filter((s) => forbidden.test(s)), []);
+  assert.ok(reached.some((s) => s.startsWith("node:")), "the walk saw the imports");
+  assert.ok(![...seen].some((f) => /\/(daemon|worker)-[A-Z0-9]+\.js$/.test(f)), [...seen].join("\n"));
+});
