@@ -1,13 +1,14 @@
 // Starts the worker: Redis (reconnecting for ever), the Hono app on @hono/node-server, and
-// whichever runs the heartbeat (Inngest functions when configured, else the local scheduler).
-// close() stops accepting and the scheduler, lets in-flight requests and a heartbeat under way
-// finish, then closes Redis.
+// whichever runs the heartbeat (Inngest functions when configured, else the local scheduler),
+// and the local scheduler for user schedules (always). close() stops accepting and the
+// scheduler, lets in-flight requests and a firing under way finish, then closes Redis.
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createAdaptorServer } from "@hono/node-server";
 import { serve } from "inngest/hono";
 import type { Config } from "../core/config.ts";
+import { localSigner } from "../core/local-signer.ts";
 import type { Logger } from "../core/log.ts";
 import { connectRedis } from "../core/redis.ts";
 import { createApp, INNGEST_PATH } from "./app.ts";
@@ -15,7 +16,8 @@ import type { SchedulerInfo, WorkerContext } from "./context.ts";
 import { createInngestClient, inngestSetup } from "./inngest/client.ts";
 import { gatewayFunctions } from "./inngest/functions.ts";
 import { syncWithInngest } from "./inngest/sync.ts";
-import { startLocalScheduler, type LocalScheduler } from "./scheduler.ts";
+import { watchSchedules } from "./schedule-jobs.ts";
+import { startLocalScheduler } from "./scheduler.ts";
 import { heartbeatSchedule } from "./schedule.ts";
 
 export interface WorkerOptions {
@@ -85,7 +87,9 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
   await Promise.race([connected, sleep(REDIS_GRACE_MS, undefined, { ref: false })]);
 
   let handler: ReturnType<typeof serve> | undefined;
-  let local: LocalScheduler | undefined;
+  // Fires the heartbeat only without Inngest; user schedules always (they may live in Redis).
+  const local = startLocalScheduler(setup ? undefined : schedule, target, log);
+  const schedules = watchSchedules(local, config, redis, localSigner(config.home), log);
   if (setup) {
     const client = createInngestClient(config, setup, log);
     handler = serve({ client, functions: gatewayFunctions(client, target, schedule), serveOrigin: config.worker.serveOrigin });
@@ -94,7 +98,6 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
       log.warn(`Inngest dev mode accepts unsigned calls, and this worker listens on ${host}: anyone who can reach it can run its functions. Bind to 127.0.0.1 or use a signing key.`);
     }
   } else if (schedule) {
-    local = startLocalScheduler(schedule, target, log);
     ctx.scheduler = { mode: "local", ...schedule, nextRun: local.nextRun };
   }
 
@@ -104,7 +107,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
   try {
     port = await listen(server, host, options.port ?? config.worker.port);
   } catch (error) {
-    await local?.stop();
+    await Promise.all([schedules.stop(), local.stop()]);
     redis.disconnect();
     throw error;
   }
@@ -123,11 +126,11 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     (closing ??= (async () => {
       log.info("worker stopping: finishing in-flight requests");
       stopSync.abort();
-      const heartbeatSettled = local?.stop();
+      const firingSettled = Promise.all([schedules.stop(), local.stop()]);
       const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       clearTimeout(force);
-      await heartbeatSettled;
+      await firingSettled;
       await redis.quit().catch(() => redis.disconnect());
       log.info("worker stopped");
     })());
