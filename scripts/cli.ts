@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   dead: () => import("./commands/dead.ts"),
   logs: () => import("./commands/logs.ts"),
   pairing: () => import("./commands/pairing.ts"),
+  schedule: () => import("./commands/schedule.ts"),
   doctor: () => import("./commands/doctor.ts"),
   "tripwire-check": () => import("./commands/tripwire-check.ts"),
 };
