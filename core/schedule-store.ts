@@ -33,7 +33,7 @@ function signed(signer: Signer, entry: object): string {
 }
 
 /** The verified entry stored under `id`, or why it does not count (unsigned, forged, invalid). */
-export function readEntry(id: string, raw: string, signer: Signer): RuntimeSchedule | { id: string; refused: string } {
+export function readEntry(id: string, raw: string, signer: Pick<Signer, "verify">): RuntimeSchedule | { id: string; refused: string } {
   let outer: { entry?: unknown; sig?: unknown };
   try {
     outer = JSON.parse(raw) as typeof outer;
@@ -56,7 +56,7 @@ export interface LoadedSchedules {
   refused: { id: string; refused: string }[];
 }
 
-export function readEntries(all: Record<string, string>, signer: Signer): LoadedSchedules {
+export function readEntries(all: Record<string, string>, signer: Pick<Signer, "verify">): LoadedSchedules {
   const loaded: LoadedSchedules = { schedules: [], refused: [] };
   for (const [id, raw] of Object.entries(all)) {
     const read = readEntry(id, raw, signer);
