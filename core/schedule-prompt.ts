@@ -17,7 +17,7 @@ export interface ScheduleSources {
   config: Readonly<Record<string, ScheduleDef>>;
   /** Stored run-time entries by id, as fetched from Redis; verified here, not trusted. */
   runTime: ReadonlyMap<string, string>;
-  verifier: Pick<Signer, "verify">;
+  verifier: Pick<Signer, "open">;
 }
 
 export interface SchedulePrompt {
@@ -81,7 +81,7 @@ export function schedulePrompt(event: GatewayEvent, sources: ScheduleSources, cl
 export async function scheduleResolver(
   redis: Redis,
   config: Config,
-  verifier: Pick<Signer, "verify">,
+  verifier: Pick<Signer, "open">,
   events: readonly GatewayEvent[],
 ): Promise<(event: GatewayEvent) => string | null> {
   const ids = events.flatMap((e) => firingClaim(e)?.schedule ?? []);

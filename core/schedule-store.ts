@@ -1,5 +1,6 @@
 // Run-time schedules (created with the CLI or the agent's gateway_schedule tool), kept in Redis,
-// not in config.json: one hash, id → {"entry": "<JSON>", "sig": "<HMAC of that exact text>"}.
+// not in config.json: one hash, id → the entry's JSON sealed with the gateway's local key
+// (`sig1:<HMAC>.<JSON>`, purpose "run-time-schedule").
 // An entry only counts once its signature verifies with the gateway's local key, so Redis write
 // access alone cannot plant an instruction. Config schedules cannot be replaced or removed here.
 import type { Redis } from "ioredis";
@@ -12,6 +13,8 @@ import { atInstant, scheduleIdSchema, scheduleSchema, type ScheduleDef } from ".
 export const MAX_RUNTIME_SCHEDULES = 50;
 /** A fired one-shot entry is kept this long, so its event still verifies when it is delivered late. */
 const SPENT_TTL_MS = 7 * 86_400_000;
+/** The signing purpose: a value sealed for anything else does not verify as a schedule. */
+export const SCHEDULE_SEAL = "run-time-schedule";
 
 export type RuntimeCreator = "cli" | "tool";
 
@@ -28,21 +31,14 @@ export class ScheduleError extends Error {
 }
 
 function signed(signer: Signer, entry: object): string {
-  const text = JSON.stringify(entry);
-  return JSON.stringify({ entry: text, sig: signer.sign(text) });
+  return signer.seal(SCHEDULE_SEAL, JSON.stringify(entry));
 }
 
 /** The verified entry stored under `id`, or why it does not count (unsigned, forged, invalid). */
-export function readEntry(id: string, raw: string, signer: Pick<Signer, "verify">): RuntimeSchedule | { id: string; refused: string } {
-  let outer: { entry?: unknown; sig?: unknown };
-  try {
-    outer = JSON.parse(raw) as typeof outer;
-  } catch {
-    return { id, refused: "not JSON" };
-  }
-  if (typeof outer.entry !== "string" || typeof outer.sig !== "string") return { id, refused: "not signed" };
-  if (!signer.verify(outer.entry, outer.sig)) return { id, refused: "signature does not verify with this gateway's key" };
-  const entry = JSON.parse(outer.entry) as { id?: unknown; createdAt?: unknown; createdBy?: unknown; def?: unknown };
+export function readEntry(id: string, raw: string, signer: Pick<Signer, "open">): RuntimeSchedule | { id: string; refused: string } {
+  const text = signer.open(SCHEDULE_SEAL, raw);
+  if (text === undefined) return { id, refused: "not signed, or the signature does not verify with this gateway's key" };
+  const entry = JSON.parse(text) as { id?: unknown; createdAt?: unknown; createdBy?: unknown; def?: unknown };
   if (entry.id !== id) return { id, refused: `signed for schedule ${JSON.stringify(entry.id)}, stored as ${JSON.stringify(id)}` };
   const def = scheduleSchema.safeParse(entry.def);
   if (!def.success || typeof entry.createdAt !== "number" || (entry.createdBy !== "cli" && entry.createdBy !== "tool")) {
@@ -56,7 +52,7 @@ export interface LoadedSchedules {
   refused: { id: string; refused: string }[];
 }
 
-export function readEntries(all: Record<string, string>, signer: Pick<Signer, "verify">): LoadedSchedules {
+export function readEntries(all: Record<string, string>, signer: Pick<Signer, "open">): LoadedSchedules {
   const loaded: LoadedSchedules = { schedules: [], refused: [] };
   for (const [id, raw] of Object.entries(all)) {
     const read = readEntry(id, raw, signer);

@@ -5,7 +5,7 @@
 import { StringEnum, Type } from "@mariozechner/pi-ai";
 import type { ExtensionAPI } from "@mariozechner/pi-coding-agent";
 import { loadConfig } from "../core/config.ts";
-import { localSigner } from "../core/local-signer.ts";
+import { loadSigner } from "../core/local-signer.ts";
 import { localClock } from "../core/local-time.ts";
 import { withProducer } from "../core/redis.ts";
 import { addRuntimeSchedule, removeRuntimeSchedule, ScheduleError } from "../core/schedule-store.ts";
@@ -28,7 +28,7 @@ type Params = { action: "add" | "list" | "remove"; id?: string; at?: string; cro
 
 async function act(params: Params): Promise<string> {
   const config = loadConfig();
-  const signer = localSigner(config.home);
+  const signer = loadSigner(config.home);
   const clock = localClock(config.heartbeat.timezone);
   return withProducer(config.redisUrl, "agent-gateway:schedule-tool", async (redis) => {
     if (params.action === "list") {

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createAdaptorServer } from "@hono/node-server";
 import { serve } from "inngest/hono";
 import type { Config } from "../core/config.ts";
-import { localSigner } from "../core/local-signer.ts";
+import { loadSigner } from "../core/local-signer.ts";
 import type { Logger } from "../core/log.ts";
 import { connectRedis } from "../core/redis.ts";
 import { createApp, INNGEST_PATH } from "./app.ts";
@@ -89,7 +89,7 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
   let handler: ReturnType<typeof serve> | undefined;
   // Fires the heartbeat only without Inngest; user schedules always (they may live in Redis).
   const local = startLocalScheduler(setup ? undefined : schedule, target, log);
-  const schedules = watchSchedules(local, config, redis, localSigner(config.home), log);
+  const schedules = watchSchedules(local, config, redis, loadSigner(config.home), log);
   if (setup) {
     const client = createInngestClient(config, setup, log);
     handler = serve({ client, functions: gatewayFunctions(client, target, schedule), serveOrigin: config.worker.serveOrigin });

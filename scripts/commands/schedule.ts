@@ -2,7 +2,7 @@
 // Redis, signed with the gateway's local key), next to the ones in config.json, which this
 // command shows but never changes.
 import { EXIT, type Config } from "../../core/config.ts";
-import { localSigner } from "../../core/local-signer.ts";
+import { loadSigner } from "../../core/local-signer.ts";
 import { localClock } from "../../core/local-time.ts";
 import { pushEvent } from "../../core/push.ts";
 import { scheduleEvent } from "../../core/schedule-event.ts";
@@ -88,7 +88,7 @@ export const command: Command = {
     if (action === "list" && id) throw new UsageError(`"list" takes no argument`);
     if (action === "add" && values.prompt === undefined) throw new UsageError(`"add" needs --prompt TEXT`);
     const config = configFrom(io);
-    const signer = localSigner(config.home);
+    const signer = loadSigner(config.home);
     return withRedis(config, async (redis) => {
       try {
         if (action === "add") {

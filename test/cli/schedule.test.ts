@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
-import { localSigner } from "../../core/local-signer.ts";
+import { loadSigner } from "../../core/local-signer.ts";
 import { addRuntimeSchedule } from "../../core/schedule-store.ts";
 import { cliHome } from "../harness/cli.ts";
 import { startRedis } from "../harness/redis.ts";
@@ -79,7 +79,7 @@ test("schedule: at most 50 run-time schedules", async () => {
   const prefix = server.prefix();
   const cli = cliHome(server.url, prefix);
   // 49 through the store itself (51 CLI processes would take a minute), the 50th with the CLI.
-  const signer = localSigner(cli.home);
+  const signer = loadSigner(cli.home);
   for (let i = 1; i < 50; i++) {
     await addRuntimeSchedule(redis, testConfig(server.url, prefix), signer, { id: `s${i}`, input: { every: "1d", prompt: "x" }, createdBy: "cli" });
   }

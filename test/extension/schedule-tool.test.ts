@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { keysFor } from "../../core/keys.ts";
-import { localSigner } from "../../core/local-signer.ts";
+import { loadSigner } from "../../core/local-signer.ts";
 import { createLogger } from "../../core/log.ts";
 import { readEntry } from "../../core/schedule-store.ts";
 import { watchSchedules } from "../../worker/schedule-jobs.ts";
@@ -21,7 +21,7 @@ test("gateway_schedule: the agent sets a reminder; the worker fires it once into
   const keys = keysFor(prefix);
   const redis = await server.consumer();
   const pi = await startPi({ redisUrl: server.url, prefix, role: "central", config: { sweepInterval: "10m" } });
-  const signer = localSigner(pi.dirs.home);
+  const signer = loadSigner(pi.dirs.home);
   const scheduler = startLocalScheduler(undefined, { redis, settings: config }, createLogger({ kind: "worker" }));
   const watch = watchSchedules(scheduler, config, redis, signer, createLogger({ kind: "worker" }));
   try {
