@@ -38,7 +38,7 @@ export interface Keys {
   pairing(code: string): string;
   /** The code (or "denied") a chat was last given, so it is refused only once. */
   pairingChat(chatId: number): string;
-  /** Run-time schedules (hash: id → signed entry JSON). */
+  /** Run-time schedules (hash: id → the entry JSON, sealed with the local key). */
   readonly schedules: string;
   /** A fired one-shot run-time schedule's signed entry, kept a while so its event still verifies. */
   scheduleSpent(id: string): string;

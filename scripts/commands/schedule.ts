@@ -116,6 +116,10 @@ export const command: Command = {
           return EXIT.failure;
         }
         if (action === "run") {
+          if (!chosen[0]!.def.enabled) {
+            io.stderr(`agent-gateway schedule: "${id}" is disabled (enabled: false in ${config.paths.configFile}); a firing would not be shown as your instruction`);
+            return EXIT.failure;
+          }
           const now = Date.now();
           const result = await pushEvent(redis, config, scheduleEvent(id!, chosen[0]!.def, now, { trigger: "manual" }));
           io.stdout(`schedule "${id}" fired now as ${result.id}`);
