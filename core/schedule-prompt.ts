@@ -6,7 +6,7 @@
 import type { Redis } from "ioredis";
 import type { Config } from "./config.ts";
 import type { GatewayEvent } from "./event.ts";
-import type { Signer } from "./local-signer.ts";
+import { loadSigner, type Signer } from "./local-signer.ts";
 import { localClock, type LocalClock } from "./local-time.ts";
 import { fenced, oneLine, sanitise } from "./quote.ts";
 import { firingClaim } from "./schedule-event.ts";
@@ -76,16 +76,17 @@ export function schedulePrompt(event: GatewayEvent, sources: ScheduleSources, cl
 
 /**
  * What a delivery loop passes to formatBatch as `scheduled`: fetches the run-time entries the
- * batch's schedule firings name (active, or recently spent one-shots), then answers per event.
+ * batch's schedule firings name (active, or recently spent one-shots), then answers per event,
+ * verifying them with the local key in config.home (read only when there is one to verify).
  */
 export async function scheduleResolver(
   redis: Redis,
-  config: Config,
-  verifier: Pick<Signer, "open">,
+  config: Pick<Config, "prefix" | "schedules" | "heartbeat" | "home">,
   events: readonly GatewayEvent[],
 ): Promise<(event: GatewayEvent) => string | null> {
   const ids = events.flatMap((e) => firingClaim(e)?.schedule ?? []);
   const runTime = ids.length ? await fetchEntries(redis, config.prefix, ids) : new Map<string, string>();
+  const verifier = loadSigner(config.home);
   const clock = localClock(config.heartbeat.timezone);
   return (event) => schedulePrompt(event, { config: config.schedules, runTime, verifier }, clock)?.text ?? null;
 }

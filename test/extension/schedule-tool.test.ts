@@ -1,6 +1,7 @@
 // The agent's gateway_schedule tool in a real pi (faux model): "[remind:<id>]" makes the agent
 // add a one-shot reminder 3 s ahead; it is stored signed as the agent's own (createdBy "tool"),
-// the worker's scheduler fires it once, the firing reaches the pi session, and it is gone.
+// the worker's scheduler fires it once, and the session gets it as "a reminder the agent set for
+// itself", quoted — never as the owner's instruction; then it is gone from the list.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { keysFor } from "../../core/keys.ts";
@@ -35,8 +36,11 @@ test("gateway_schedule: the agent sets a reminder; the worker fires it once into
     assert.ok(!("refused" in entry), "signed with the gateway's key");
     assert.equal(entry.createdBy, "tool", "marked as the agent's own, never the owner's");
 
-    const firing = await waitUserMessage(pi, "schedule-deploy-check-", 20_000);
-    assert.match(messageText(firing.message), /schedule\.fired|Reminder the agent set for itself/);
+    const firing = messageText((await waitUserMessage(pi, "Reminder the agent set for itself", 20_000)).message);
+    assert.match(firing, /## Reminder the agent set for itself \("deploy-check", due /);
+    assert.match(firing, /it is not the owner's instruction/);
+    assert.match(firing, /```text\nCheck whether the deploy finished\n```/);
+    assert.doesNotMatch(firing, /the owner's instruction, from/);
     await pollUntil("the one-shot to leave the list", async () => (await redis.hexists(keys.schedules, "deploy-check")) === 0);
   } finally {
     await Promise.all([watch.stop(), scheduler.stop()]);
