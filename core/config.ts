@@ -8,6 +8,7 @@ import * as z from "zod";
 import { parseDuration } from "./duration.ts";
 import { DEFAULT_MAX_EVENT_BYTES, sessionIdSchema } from "./event.ts";
 import { hooksSchema } from "./hook-config.ts";
+import { SCHEDULE_ID_RULE, scheduleIdSchema, scheduleSchema } from "./schedules.ts";
 
 /** 75 (EX_TEMPFAIL): Redis unreachable and nothing was spooled; try again later. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, unavailable: 75, config: 78 } as const;
@@ -157,6 +158,10 @@ export const configSchema = z.strictObject({
     apiRoot: z.url().optional(),
     pairingTtl: duration("1h"),
   }),
+  // User-defined prompts on a cron / every / at schedule (docs/schedules.md).
+  schedules: z
+    .record(scheduleIdSchema, scheduleSchema, { error: (issue) => (issue.code === "invalid_key" ? SCHEDULE_ID_RULE : undefined) })
+    .default({}),
 });
 
 type Settings = z.output<typeof configSchema>;

@@ -23,6 +23,7 @@ import { ackBatch, drainBatch, LeaseNotHeldError, type Batch } from "./drain.ts"
 import { formatBatch } from "./format.ts";
 import type { Heartbeats } from "./heartbeat-intake.ts";
 import type { Logger } from "./log.ts";
+import { scheduleResolver } from "./schedule-prompt.ts";
 
 export type ConsumerState = "idle" | "draining" | "handedOver" | "acknowledging" | "retrying" | "stopped";
 
@@ -57,7 +58,7 @@ export interface Injector {
 
 export interface ConsumerOptions {
   redis: Redis;
-  config: Pick<Config, "prefix" | "maxEventBytes" | "drainBatch" | "drainBatchBytes" | "ackMemory" | "maxEventAge" | "heartbeat">;
+  config: Pick<Config, "prefix" | "maxEventBytes" | "drainBatch" | "drainBatchBytes" | "ackMemory" | "maxEventAge" | "heartbeat" | "schedules" | "home">;
   /** The session drained and the lease owner token it is held with; undefined before the lease is taken. */
   session(): { session: string; owner: string } | undefined;
   heartbeats: Heartbeats;
@@ -212,6 +213,8 @@ export class Consumer {
       maxEventAge: config.maxEventAge,
       timeZone: config.heartbeat.timezone,
       heartbeat: intake.checklist === undefined ? undefined : { checklist: intake.checklist },
+      // Verified schedule firings show as their prompts, everything else as data (core/schedule-prompt.ts).
+      scheduled: await scheduleResolver(redis, config, intake.events),
     });
     if (!formatted.prompt) return undefined;
     return {

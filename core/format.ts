@@ -3,7 +3,8 @@
 // maxListed, while they fit) grouped by type, in arrival order within a group, with local
 // times and each payload quoted as JSON in a fence no payload can close; a "not listed one by
 // one" section (events past the age limit, and the rest, counted by type); last, the
-// heartbeats coalesced into one line, with the HEARTBEAT.md checklist when asked for.
+// heartbeats coalesced into one line, with the HEARTBEAT.md checklist when asked for. Verified
+// schedule firings (options.scheduled) come right after the header, as their prompt sections.
 // The prompt never exceeds maxPromptChars: summaries and the heartbeat section are reserved
 // first, then events are listed while they fit (the last one may get a shorter payload).
 import { formatDuration } from "./duration.ts";
@@ -42,6 +43,8 @@ export interface FormatOptions {
   redelivered?: boolean;
   /** Set when a heartbeat should prompt: the batch then carries the checklist. */
   heartbeat?: { checklist: string };
+  /** Schedule firings: the section for a verified one, null for any other event (core/schedule-prompt.ts). */
+  scheduled?: (event: GatewayEvent) => string | null;
 }
 
 export interface FormattedBatch {
@@ -153,7 +156,14 @@ export function formatBatch(events: GatewayEvent[], options: FormatOptions = {})
   const summaryChars = Math.min(SUMMARY_LINE_CHARS, Math.floor(maxChars / 10));
 
   const beats = events.filter(isHeartbeat);
-  const others = events.filter((e) => !isHeartbeat(e));
+  // Verified schedule firings become their prompt sections; everything else stays data.
+  const scheduled = new Map<GatewayEvent, string>();
+  for (const e of events) {
+    const text = isHeartbeat(e) ? null : (options.scheduled?.(e) ?? null);
+    if (text !== null) scheduled.set(e, text);
+  }
+  const scheduledText = [...scheduled.values()].join("\n\n");
+  const others = events.filter((e) => !isHeartbeat(e) && !scheduled.has(e));
   const maxAge = options.maxEventAge;
   const isOld = (e: GatewayEvent) => maxAge !== undefined && now - e.ts > maxAge;
   const old = others.filter(isOld);
@@ -177,7 +187,7 @@ export function formatBatch(events: GatewayEvent[], options: FormatOptions = {})
   let checklist = options.heartbeat && beats.length > 0 ? sanitise(options.heartbeat.checklist) : undefined;
   if (checklist !== undefined) {
     const summaryLines = (old.length > 0 ? 1 : 0) + (fresh.length > 0 ? 1 : 0);
-    const reserved = header.length + heartbeatSection(beats, clock, "").length + summaryLines * (summaryChars + 150) + 100;
+    const reserved = header.length + scheduledText.length + heartbeatSection(beats, clock, "").length + summaryLines * (summaryChars + 150) + 100;
     const room = Math.max(0, Math.min(others.length > 0 ? maxChars / 2 : maxChars, maxChars - reserved));
     const fitted = fitChecklist(checklist, room);
     truncated ||= fitted.cut;
@@ -192,7 +202,7 @@ export function formatBatch(events: GatewayEvent[], options: FormatOptions = {})
         ? summaryLine(`${listed.length > 0 ? `${unlisted.length} more` : unlisted.length} event${unlisted.length === 1 ? "" : "s"}`, unlisted, clock, summaryChars)
         : "",
     ].filter(Boolean);
-    return [header, groupedBody(listed), summary.length ? ["## Not listed one by one", ...summary].join("\n") : "", beatsText]
+    return [header, scheduledText, groupedBody(listed), summary.length ? ["## Not listed one by one", ...summary].join("\n") : "", beatsText]
       .filter(Boolean)
       .join("\n\n");
   };

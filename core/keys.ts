@@ -38,6 +38,12 @@ export interface Keys {
   pairing(code: string): string;
   /** The code (or "denied") a chat was last given, so it is refused only once. */
   pairingChat(chatId: number): string;
+  /** Run-time schedules (hash: id → the entry JSON, sealed with the local key). */
+  readonly schedules: string;
+  /** A fired one-shot run-time schedule's signed entry, kept a while so its event still verifies. */
+  scheduleSpent(id: string): string;
+  /** When a config schedule was first seen (ms): its creation, for `every` and catch-up. */
+  scheduleCreated(id: string): string;
 }
 
 // The last prefix's keys are kept: producers ask for every push, and building twenty closures
@@ -74,6 +80,9 @@ function makeKeys(prefix: string): Keys {
     pairings: `${p}gateway:pairings`,
     pairing: (code) => `${p}gateway:pairing:${code}`,
     pairingChat: (chatId) => `${p}gateway:pairing-chat:${chatId}`,
+    schedules: `${p}gateway:schedules`,
+    scheduleSpent: (id) => `${p}gateway:schedule-spent:${id}`,
+    scheduleCreated: (id) => `${p}gateway:schedule-created:${id}`,
   };
 }
 

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from "../core/config.ts";
 import { createLogger } from "../core/log.ts";
 import { Bridge } from "./bridge.ts";
 import { registerGatewayCommand } from "./command.ts";
+import { registerScheduleTool } from "./schedule-tool.ts";
 import { registerPushTool } from "./tool.ts";
 
 function textOf(message: object): string {
@@ -60,4 +61,5 @@ export default function agentGateway(pi: ExtensionAPI): void {
 
   registerGatewayCommand(pi, () => bridge);
   registerPushTool(pi);
+  registerScheduleTool(pi);
 }

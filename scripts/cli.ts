@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   logs: () => import("./commands/logs.ts"),
   pairing: () => import("./commands/pairing.ts"),
   signing: () => import("./commands/signing.ts"),
+  schedule: () => import("./commands/schedule.ts"),
   doctor: () => import("./commands/doctor.ts"),
   "tripwire-check": () => import("./commands/tripwire-check.ts"),
   service: () => import("./commands/service.ts"),

@@ -1,13 +1,14 @@
 // Starts the worker: Redis (reconnecting for ever), the Hono app on @hono/node-server, and
-// whichever runs the heartbeat (Inngest functions when configured, else the local scheduler).
-// close() stops accepting and the scheduler, lets in-flight requests and a heartbeat under way
-// finish, then closes Redis.
+// whichever runs the heartbeat (Inngest functions when configured, else the local scheduler),
+// and the local scheduler for user schedules (always). close() stops accepting and the
+// scheduler, lets in-flight requests and a firing under way finish, then closes Redis.
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createAdaptorServer } from "@hono/node-server";
 import { serve } from "inngest/hono";
 import type { Config } from "../core/config.ts";
+import { loadSigner } from "../core/signing.ts";
 import type { Logger } from "../core/log.ts";
 import { connectRedis } from "../core/redis.ts";
 import { createApp, INNGEST_PATH } from "./app.ts";
@@ -15,7 +16,8 @@ import type { SchedulerInfo, WorkerContext } from "./context.ts";
 import { createInngestClient, inngestSetup } from "./inngest/client.ts";
 import { gatewayFunctions } from "./inngest/functions.ts";
 import { syncWithInngest } from "./inngest/sync.ts";
-import { startLocalScheduler, type LocalScheduler } from "./scheduler.ts";
+import { watchSchedules } from "./schedule-jobs.ts";
+import { startLocalScheduler } from "./scheduler.ts";
 import { heartbeatSchedule } from "./schedule.ts";
 
 export interface WorkerOptions {
@@ -95,7 +97,6 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
   await Promise.race([connected, sleep(REDIS_GRACE_MS, undefined, { ref: false })]);
 
   let handler: ReturnType<typeof serve> | undefined;
-  let local: LocalScheduler | undefined;
   if (setup) {
     const client = createInngestClient(config, setup, log);
     handler = serve({ client, functions: gatewayFunctions(client, target, schedule), serveOrigin: config.worker.serveOrigin });
@@ -120,10 +121,10 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     throw error;
   }
   // Only once the port is ours: a second worker on a taken port says so and fires nothing.
-  if (!setup && schedule) {
-    local = startLocalScheduler(schedule, target, log);
-    ctx.scheduler = { mode: "local", ...schedule, nextRun: local.nextRun };
-  }
+  // The heartbeat fires here only without Inngest; user schedules always (they may live in Redis).
+  const local = startLocalScheduler(setup ? undefined : schedule, target, log);
+  const schedules = watchSchedules(local, config, redis, loadSigner(config.home), log);
+  if (!setup && schedule) ctx.scheduler = { mode: "local", ...schedule, nextRun: local.nextRun };
   const urlHost = host.includes(":") ? `[${host}]` : host;
   const url = `http://${urlHost}:${port}`;
   log.info("worker listening", { url, scheduler: ctx.scheduler.mode, inngest: setup?.kind });
@@ -139,11 +140,11 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
     (closing ??= (async () => {
       log.info("worker stopping: finishing in-flight requests");
       stopSync.abort();
-      const heartbeatSettled = local?.stop();
+      const firingSettled = Promise.all([schedules.stop(), local.stop()]);
       const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       clearTimeout(force);
-      await heartbeatSettled;
+      await firingSettled;
       quietRedis();
       await redis.quit().catch(() => redis.disconnect());
       log.info("worker stopped");

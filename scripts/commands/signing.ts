@@ -7,6 +7,7 @@ import { keysFor } from "../../core/keys.ts";
 import { rotateSigningKey, signingKeyPath } from "../../core/signing.ts";
 import { resignPairings } from "../../daemon/channels/telegram/pairing-store.ts";
 import { resignQueue } from "../../daemon/queue.ts";
+import { resignSchedules } from "../../core/schedule-store.ts";
 import { configFrom, parse, UsageError, withRedis, type Command } from "../cli-kit.ts";
 
 const usage = `Usage: agent-gateway signing rotate [--json]
@@ -35,13 +36,14 @@ export const command: Command = {
         io.stderr(`agent-gateway signing: the daemon is running (pid ${daemon.pid} on ${daemon.host}); stop it first, rotate, then start it again`);
         return EXIT.failure;
       }
-      const counts = { queue: 0, pairings: 0 };
+      const counts = { queue: 0, pairings: 0, schedules: 0 };
       await rotateSigningKey(config.home, async (old, next) => {
         counts.queue = await resignQueue(redis, keysFor(config.prefix).daemonQueue, old, next);
         counts.pairings = await resignPairings(redis, config.prefix, old, next);
+        counts.schedules = await resignSchedules(redis, config.prefix, old, next);
       });
       if (values.json) io.stdout(JSON.stringify({ rotated: true, key: signingKeyPath(config.home), resigned: counts }));
-      else io.stdout(`new signing key in ${signingKeyPath(config.home)}; re-signed ${counts.queue} queued message(s) and ${counts.pairings} pairing(s)`);
+      else io.stdout(`new signing key in ${signingKeyPath(config.home)}; re-signed ${counts.queue} queued message(s), ${counts.pairings} pairing(s) and ${counts.schedules} run-time schedule(s)`);
       return EXIT.ok;
     }, "agent-gateway-signing");
   },

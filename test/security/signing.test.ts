@@ -2,6 +2,7 @@
 // daemon's queue and the Telegram paired set are refused. Against the real daemon (in-process,
 // faux model), the real Telegram channel with the local Bot API stand-in (Telegram itself is
 // unreachable in tests), a real redis-server, and the CLI in-process.
+import { SCHEDULE_SEAL } from "../../core/schedule-store.ts";
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -91,6 +92,7 @@ test("`agent-gateway signing rotate` re-signs what is stored; the old key no lon
   const oldKey = readFileSync(signingKeyPath(home.home), "utf8").trim();
   await redis.rpush(keys.daemonQueue, before.seal(QUEUE_PURPOSE, stored("WAITING")));
   await redis.sadd(keys.telegramPaired, before.seal(PAIRING_PURPOSE, "4242"));
+  await redis.hset(keys.schedules, "brief", before.seal(SCHEDULE_SEAL, JSON.stringify({ id: "brief", prompt: "SCHEDULED" })));
 
   await redis.set(keys.daemonState, JSON.stringify({ pid: 1, host: "elsewhere" }));
   const refused = await cli(home.env, "signing", "rotate");
@@ -100,7 +102,9 @@ test("`agent-gateway signing rotate` re-signs what is stored; the old key no lon
 
   const rotated = await cli(home.env, "signing", "rotate", "--json");
   assert.equal(rotated.code, 0, rotated.err);
-  assert.deepEqual(JSON.parse(rotated.out).resigned, { queue: 1, pairings: 1 });
+  assert.deepEqual(JSON.parse(rotated.out).resigned, { queue: 1, pairings: 1, schedules: 1 });
+  const schedule = await redis.hget(keys.schedules, "brief");
+  assert.match(loadSigner(home.home).open(SCHEDULE_SEAL, schedule!)!, /SCHEDULED/, "run-time schedules are re-sealed with the new key");
   const [entry] = await redis.lrange(keys.daemonQueue, 0, -1);
   const old = signerFrom([Buffer.from(oldKey, "base64url")]);
   assert.equal(old.open(QUEUE_PURPOSE, entry!), undefined, "the old key no longer verifies");
