@@ -42,8 +42,8 @@ export const command: Command = {
     setKey(config.paths.configFile, "apiToken", token);
     chmodSync(config.paths.configFile, 0o600);
     io.stdout(token);
-    const { main } = await import("../cli.ts");
-    const restarted = await main(["service", "restart", "worker"], { ...io, stdout: (line) => io.stderr(line) });
+    const { command: service } = await import("./service.ts");
+    const restarted = await service.run(["restart", "worker"], { ...io, stdout: (line) => io.stderr(line) });
     if (restarted !== EXIT.ok) io.stderr("agent-gateway token: the new token is stored; restart the worker to use it: agent-gateway service restart worker");
     return EXIT.ok;
   },
