@@ -13,7 +13,7 @@ import { configFrom, parse, UsageError, withRedis, type Command } from "../cli-k
 const usage = `Usage: agent-gateway signing rotate [--json]
 
 The gateway signs what only its owner may put into Redis (the daemon's queue of human messages,
-Telegram pairings) with a key in <home>/signing.key (0600, created on first use). An entry whose
+Telegram pairings, run-time schedules) with a key in <home>/signing.key (0600, created on first use). An entry whose
 signature does not hold is never run: it is dead-lettered (a pairing: ignored and logged).
 
   rotate   make a new key and re-sign everything stored; the old key stops working.

@@ -14,10 +14,12 @@ Routes:
   /api/inngest          Inngest functions (heartbeat cron, gateway/heartbeat.wake, gateway/notify)
   POST /events          push events with \`Authorization: Bearer $GATEWAY_API_TOKEN\`
   POST /hooks/github    GitHub webhooks, verified with GITHUB_WEBHOOK_SECRET
+  POST /hooks/<name>    any webhook sender defined in worker.hooks.<name> (bearer, header token or HMAC)
   GET  /health          Redis, sessions, backlog, last heartbeat; 503 while Redis is down
 
 Inngest is used only when configured (INNGEST_DEV, or INNGEST_BASE_URL + INNGEST_SIGNING_KEY,
-or INNGEST_SIGNING_KEY for Inngest Cloud); otherwise a local scheduler pushes the heartbeat.
+or INNGEST_SIGNING_KEY for Inngest Cloud); otherwise a local scheduler pushes the heartbeat. User schedules (config.json's schedules and
+agent-gateway schedule add) are always fired by the local scheduler.
 
 Options:
   --host H   address to bind (default 127.0.0.1, config worker.host)
