@@ -74,7 +74,7 @@ export class Bridge {
     this.heartbeats = new Heartbeats(config, log, () => this.beat());
     this.link = openConnection(config, `agent-gateway:${this.identity.session}`, log, {
       onReady: () => this.connected(),
-      onNotify: (_channel, message) => (message === "handover" ? void this.keeper?.refresh() : this.delivery.wake("notify")),
+      onNotify: (_channel, message) => (message === "handover" ? void this.keeper?.refresh() : this.notified()),
       onState: () => this.render(),
       onUnreachable: (error) =>
         this.ctx.ui.notify(`agent-gateway: Redis unreachable (${error.message}); pi works on, events wait until Redis is back`, "warning"),
@@ -368,6 +368,12 @@ export class Bridge {
     const keys = keysFor(this.config.prefix);
     const lengths = await Promise.all(inboxesOf(this.identity.session).map((sid) => this.link.commands.llen(keys.inbox(sid))));
     return lengths.reduce((a, b) => a + b, 0);
+  }
+
+  /** A push woke us. While paused the loop does not move, so the status line's backlog is counted here. */
+  private notified(): void {
+    this.delivery.wake("notify");
+    if (this.delivery.report().paused) void this.refreshBacklog();
   }
 
   private async refreshBacklog(): Promise<void> {

@@ -1,6 +1,7 @@
 // The /gateway command: status, drain now, pause / resume delivery, and the newest dead letters.
 import type { ExtensionAPI, ExtensionCommandContext } from "@mariozechner/pi-coding-agent";
 import { formatDuration } from "../core/duration.ts";
+import { oneLine } from "../core/quote.ts";
 import type { Bridge, BridgeReport } from "./bridge.ts";
 
 const SUBCOMMANDS = ["status", "drain", "pause", "resume", "dead"] as const;
@@ -59,7 +60,7 @@ export function registerGatewayCommand(pi: ExtensionAPI, bridge: () => Bridge | 
           if (!Number.isInteger(n) || n < 1) return ctx.ui.notify(USAGE, "error");
           const letters = await active.deadLetters(n);
           const text = letters.length
-            ? letters.map((d) => `- ${d.at ? new Date(d.at).toLocaleString() : "?"} ${d.reason}: ${d.raw.slice(0, 160)}`).join("\n")
+            ? letters.map((d) => `- ${d.at ? new Date(d.at).toLocaleString() : "?"} ${oneLine(d.reason)}: ${oneLine(d.raw, 160)}`).join("\n")
             : "no dead letters";
           ctx.ui.notify(text, "info");
           return;

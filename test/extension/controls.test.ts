@@ -52,6 +52,11 @@ test("/gateway pause keeps events in Redis, status shows them, resume delivers t
     await waitConnected(pi);
     await gateway(pi, "pause", /delivery paused/);
     await pushEvent(producer, config, { type: "job.while-paused", source: "sh" });
+    await pi.waitFor(
+      "the status line to show the waiting event while paused",
+      (l) => l.type === "extension_ui_request" && l.method === "setStatus" && l.statusKey === "agent-gateway" && /backlog 1 · paused/.test(String(l.statusText)),
+      10_000,
+    );
     const status = await gateway(pi, "status", /backlog/);
     assert.match(status, /backlog 1 · in flight 0 .* · PAUSED/);
     assert.equal(timesTaken(pi, "job.while-paused"), 0, "nothing injected while paused");
