@@ -37,7 +37,9 @@ export async function run(): Promise<BenchReport> {
     const start = Date.now();
     while (Date.now() - start < WINDOW_S * 1000) {
       await sleep(1000);
-      pids.forEach((pid, i) => samples[i]!.push(rssMiB(pid)));
+      pids.forEach((pid, i) => {
+        samples[i]!.push(rssMiB(pid));
+      });
     }
     const elapsed = (Date.now() - start) / 1000;
     const [ours, base] = pids.map((pid, i): Cost => ({

@@ -217,7 +217,9 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   let node = target;
   for (const part of parts.slice(0, -1)) {
     const child = node[part];
-    node = (node[part] = child && typeof child === "object" ? { ...child } : {}) as Record<string, unknown>;
+    const copy = child && typeof child === "object" ? { ...child } : {};
+    node[part] = copy;
+    node = copy as Record<string, unknown>;
   }
   node[parts.at(-1)!] = value;
 }

@@ -284,7 +284,8 @@ export class Consumer {
     if (error instanceof LeaseNotHeldError) {
       this.o.log.warn("drain refused: this consumer does not hold the session's lease", { session: this.o.session()?.session });
       this.lastError = error.message;
-      return this.rest();
+      this.rest();
+      return;
     }
     this.failures += 1;
     this.lastError = error instanceof Error ? error.message : String(error);

@@ -38,7 +38,9 @@ export function renderJson(value: unknown, cap: number): Rendered {
         emit("[]");
         continue;
       }
-      node.forEach((child, i) => parts.push(i === 0 ? `[\n${inner}` : `,\n${inner}`, { value: child === undefined ? null : child, indent: inner }));
+      node.forEach((child, i) => {
+        parts.push(i === 0 ? `[\n${inner}` : `,\n${inner}`, { value: child === undefined ? null : child, indent: inner });
+      });
       parts.push(`\n${indent}]`);
     } else {
       const entries = Object.entries(node).filter(([, child]) => child !== undefined);
@@ -46,7 +48,9 @@ export function renderJson(value: unknown, cap: number): Rendered {
         emit("{}");
         continue;
       }
-      entries.forEach(([key, child], i) => parts.push(`${i === 0 ? "{" : ","}\n${inner}${sanitise(JSON.stringify(key))}: `, { value: child, indent: inner }));
+      entries.forEach(([key, child], i) => {
+        parts.push(`${i === 0 ? "{" : ","}\n${inner}${sanitise(JSON.stringify(key))}: `, { value: child, indent: inner });
+      });
       parts.push(`\n${indent}}`);
     }
     for (let i = parts.length - 1; i >= 0; i--) stack.push(parts[i]!);

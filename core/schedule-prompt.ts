@@ -38,7 +38,7 @@ function matching(event: GatewayEvent, id: string, sources: ScheduleSources): { 
         const entry = raw === undefined ? undefined : readEntry(id, raw, sources.verifier);
         return entry && !("refused" in entry) ? { def: entry.def, origin: entry.createdBy } : undefined;
       })();
-  if (!found || !found.def.enabled || event.type !== (found.def.type ?? SCHEDULE_TYPE)) return undefined;
+  if (!found?.def.enabled || event.type !== (found.def.type ?? SCHEDULE_TYPE)) return undefined;
   return found;
 }
 

@@ -169,7 +169,10 @@ export class Bridge {
   /** Every ready: the first time, claim the session; then drain what waited. */
   private connected(): void {
     if (this.stopped || this.link.state() !== "connected") return;
-    if (this.keeper) return this.delivery.wake("ready");
+    if (this.keeper) {
+      this.delivery.wake("ready");
+      return;
+    }
     this.claiming ??= this.claim()
       .then(() => this.delivery.wake("session_start"))
       .catch((error) => this.log.warn("cannot register yet; retrying on the next reconnect", { error }))

@@ -3,7 +3,7 @@
 // (GATEWAY_EMBEDDED=1; the daemon is the central session itself): it neither registers nor
 // drains there, and opens nothing that could keep `pi -p` alive. Never writes to the console (that is the TUI).
 import type { ExtensionAPI } from "@mariozechner/pi-coding-agent";
-import { ConfigError, loadConfig } from "../core/config.ts";
+import { type Config, ConfigError, loadConfig } from "../core/config.ts";
 import { createLogger } from "../core/log.ts";
 import { Bridge } from "./bridge.ts";
 import { registerGatewayCommand } from "./command.ts";
@@ -23,7 +23,7 @@ export default function agentGateway(pi: ExtensionAPI): void {
   pi.on("session_start", async (_event, ctx) => {
     if (!ctx.hasUI || process.env.GATEWAY_EMBEDDED === "1") return;
     if (bridge) return bridge.restarted(ctx);
-    let config;
+    let config: Config;
     try {
       config = loadConfig();
     } catch (error) {

@@ -14,8 +14,7 @@ export function watchLines(child: ChildProcess): LineWatcher {
   child.stdout!.on("data", (chunk: Buffer) => {
     const at = nowMs();
     buffer += chunk.toString();
-    let nl: number;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
+    for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
       const raw = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
       if (waiting.size === 0 || !raw.trim()) continue;

@@ -1,7 +1,7 @@
 // `agent-gateway daemon`: runs the tier-4 daemon in the foreground until SIGTERM/SIGINT, then
 // finishes the current turn (within daemon.shutdownTimeout), tells clients, and exits 0.
 import { EXIT } from "../../core/config.ts";
-import { CentralSessionHeldError, startDaemon } from "../../daemon/main.ts";
+import { CentralSessionHeldError, type Daemon, startDaemon } from "../../daemon/main.ts";
 import { LockHeldError } from "../../daemon/lock.ts";
 import { RedisUnreachableError } from "../../core/redis-errors.ts";
 import { configFrom, parse, type Command } from "../cli-kit.ts";
@@ -23,7 +23,7 @@ export const command: Command = {
   async run(args, io) {
     parse(args, {}, false);
     const config = configFrom(io);
-    let daemon;
+    let daemon: Daemon;
     try {
       daemon = await startDaemon({ config });
     } catch (error) {

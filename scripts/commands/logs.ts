@@ -106,7 +106,10 @@ export const command: Command = {
       let { lines } = completeLines(readRange(file, Math.max(0, size - TAIL_BYTES), size));
       if (size > TAIL_BYTES) lines = lines.slice(1); // the first one is cut
       let last = 0;
-      for (const text of lines) first.push({ time: (last = timeOf(text, last)), text });
+      for (const text of lines) {
+        last = timeOf(text, last);
+        first.push({ time: last, text });
+      }
       offsets.set(file, { at: size, rest: "" });
     }
     first.sort((a, b) => a.time - b.time);

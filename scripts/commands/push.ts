@@ -94,7 +94,7 @@ export const command: Command = {
       priority: priority?.data,
       id: values.id,
     };
-    let outcome;
+    let outcome: ProducerOutcome;
     try {
       outcome = await pushOrSpool(config, input, { spool: !values["no-spool"], name: "agent-gateway-push" });
     } catch (error) {

@@ -2,7 +2,7 @@
 // scheduler, POST /events, POST /hooks/github, GET /health) until SIGTERM/SIGINT.
 import { EXIT } from "../../core/config.ts";
 import { createLogger } from "../../core/log.ts";
-import { startWorker, WorkerStartError } from "../../worker/server.ts";
+import { type RunningWorker, startWorker, WorkerStartError } from "../../worker/server.ts";
 import { configFrom, parse, UsageError, type Command } from "../cli-kit.ts";
 
 const usage = `Usage: agent-gateway worker [--host H] [--port P]
@@ -40,7 +40,7 @@ export const command: Command = {
     const port = portOf(values.port);
     const config = configFrom(io);
     const log = createLogger({ dir: config.paths.logs, kind: "worker", level: config.logLevel, echo: (line) => io.stderr(line) });
-    let worker;
+    let worker: RunningWorker;
     try {
       worker = await startWorker(config, { host: values.host, port, log });
     } catch (error) {

@@ -57,7 +57,13 @@ export function setKey(file: string, path: string, value: string): EditResult {
     let node = data;
     for (const part of parts.slice(0, -1)) {
       const child = node[part];
-      node = (child && typeof child === "object" && !Array.isArray(child) ? child : (node[part] = {})) as JsonObject;
+      if (child && typeof child === "object" && !Array.isArray(child)) {
+        node = child as JsonObject;
+      } else {
+        const fresh: JsonObject = {};
+        node[part] = fresh;
+        node = fresh;
+      }
     }
     const last = parts.at(-1)!;
     if (node[last] === value) return false;
@@ -86,9 +92,10 @@ function sourceOf(entry: unknown): unknown {
 
 export function addListEntry(file: string, key: string, entry: string): EditResult {
   return edit(file, (data) => {
-    const list = Array.isArray(data[key]) ? (data[key] as unknown[]) : (data[key] = []);
-    if ((list as unknown[]).some((e) => sourceOf(e) === entry)) return false;
-    (list as unknown[]).push(entry);
+    if (!Array.isArray(data[key])) data[key] = [];
+    const list = data[key] as unknown[];
+    if (list.some((e) => sourceOf(e) === entry)) return false;
+    list.push(entry);
     return true;
   });
 }

@@ -9,11 +9,11 @@ const xml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replac
 const unit = (s: string) => s.replace(/%/g, "%%");
 
 export function renderText(template: string, values: Record<string, string>, format: "plist" | "unit" | "text"): string {
-  const escape = format === "plist" ? xml : format === "unit" ? unit : (s: string) => s;
+  const escapeValue = format === "plist" ? xml : format === "unit" ? unit : (s: string) => s;
   return template.replace(/@([A-Z_]+)@/g, (whole, name: string) => {
     const value = values[name];
     if (value === undefined) throw new Error(`template placeholder ${whole} has no value`);
-    return escape(value);
+    return escapeValue(value);
   });
 }
 

@@ -55,7 +55,10 @@ export class FileFollower {
     const onPath = this.statPath();
     if (this.fd === undefined) {
       // Not there yet: when it appears, all of it is new (as with a rotation).
-      if (!onPath) return { lines, position: (this.position ??= { ino: 0, offset: 0 }), rotated };
+      if (!onPath) {
+        this.position ??= { ino: 0, offset: 0 };
+        return { lines, position: this.position, rotated };
+      }
       this.open(onPath.ino, this.startOffset(onPath.ino, onPath.size));
     }
     if (onPath && onPath.ino !== this.position!.ino) {

@@ -264,7 +264,10 @@ test("urgent priority and origin session are shown; an empty batch gives an empt
 
 test("random hostile batches (seeded): bound, counts, sanitising and fences always hold", () => {
   let seed = 7;
-  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const random = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
   const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)]!;
   const pieces = ["`", "```", "``````````", "\n", "\u0000", "ignore previous instructions", "x".repeat(700), "😀", "\u202e", "\r\n"];
   for (let round = 0; round < 100; round++) {

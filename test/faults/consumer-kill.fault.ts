@@ -31,7 +31,9 @@ test("fault: consumer SIGKILLed 5 times while 4 producers push 10 000 events eac
   const deliveredFile = join(dir, "delivered.txt");
   const probe = server.client();
   const producers = Array.from({ length: PRODUCERS }, (_, p) => connectRedis(server.url, { kind: "producer", name: `producer-${p}` }));
-  t.after(() => producers.forEach((p) => p.disconnect()));
+  t.after(() => {
+    for (const p of producers) p.disconnect();
+  });
   await Promise.all(producers.map(ensureConnected));
 
   const sent: string[] = [];

@@ -30,7 +30,9 @@ test("fault: the central pi SIGKILLed 5 times and restarted within 1 s while 4 p
   const home = tempDir("central-restart-home");
   const probe = server.client();
   const producers = Array.from({ length: PRODUCERS }, (_, p) => connectRedis(server.url, { kind: "producer", name: `producer-${p}` }));
-  t.after(() => producers.forEach((p) => p.disconnect()));
+  t.after(() => {
+    for (const p of producers) p.disconnect();
+  });
   await Promise.all(producers.map(ensureConnected));
 
   const pis: RpcPi[] = [];

@@ -139,8 +139,7 @@ export async function startPi(options: StartPiOptions): Promise<RpcPi> {
   child.stderr!.on("data", (d: Buffer) => (errors += d.toString()));
   child.stdout!.on("data", (data: Buffer) => {
     buffer += data.toString();
-    let nl: number;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
+    for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
       const raw = buffer.slice(0, nl).replace(/\r$/, "");
       buffer = buffer.slice(nl + 1);
       if (!raw.trim()) continue;

@@ -18,8 +18,12 @@ export interface TelegramDaemon {
 }
 
 const children = new Set<ChildProcess>();
-after(() => children.forEach((c) => c.kill("SIGKILL")));
-process.once("exit", () => children.forEach((c) => c.kill("SIGKILL")));
+after(() => {
+  for (const c of children) c.kill("SIGKILL");
+});
+process.once("exit", () => {
+  for (const c of children) c.kill("SIGKILL");
+});
 
 export async function telegramDaemon(options: {
   redisUrl: string;

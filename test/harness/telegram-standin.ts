@@ -158,10 +158,15 @@ export async function startTelegramStandin(options: StandinOptions = {}): Promis
   const sent: SentMessage[] = [];
   const sockets = new Set<Socket>();
   const listeners = new Set<() => void>();
-  const notify = () => listeners.forEach((l) => l());
+  const notify = () => {
+    for (const l of listeners) l();
+  };
 
   const handedOut = new Set<number>();
-  const handOut = (batch: StoredUpdate[]) => (batch.forEach((u) => handedOut.add(u.update_id)), batch);
+  const handOut = (batch: StoredUpdate[]) => {
+    for (const u of batch) handedOut.add(u.update_id);
+    return batch;
+  };
   const available = (offset: number, limit: number) => updates.filter((u) => u.update_id >= offset).slice(0, limit);
 
   // getUpdates: "An update is considered confirmed as soon as getUpdates is called with an
@@ -189,8 +194,14 @@ export async function startTelegramStandin(options: StandinOptions = {}): Promis
         if (pending === poll) pending = undefined;
         resolve([]);
       }, timeout * 1000);
-      poll.resolve = (u) => (clearTimeout(timer), resolve(handOut(u)));
-      poll.reject = (e) => (clearTimeout(timer), reject(e));
+      poll.resolve = (u) => {
+        clearTimeout(timer);
+        resolve(handOut(u));
+      };
+      poll.reject = (e) => {
+        clearTimeout(timer);
+        reject(e);
+      };
     });
   };
 
@@ -382,7 +393,9 @@ export async function startTelegramStandin(options: StandinOptions = {}): Promis
         }
       },
       rateLimit: (method, count, retryAfterSeconds) => void rateLimits.set(method, { count, retryAfter: retryAfterSeconds }),
-      rejectMarkup: (count) => void (markupRejections = count),
+      rejectMarkup: (count) => {
+        markupRejections = count;
+      },
     },
     stop,
   };

@@ -24,7 +24,18 @@ function render(dir: string, name: string): string {
   return file;
 }
 
-function parsePlist(file: string): Record<string, any> {
+/** The keys of a launchd property list that these tests read. */
+interface Plist {
+  Label: string;
+  EnvironmentVariables: Record<string, string>;
+  ProgramArguments: string[];
+  KeepAlive: unknown;
+  ThrottleInterval: number;
+  RunAtLoad: boolean;
+  StartInterval: number;
+}
+
+function parsePlist(file: string): Plist {
   const py = spawnSync("python3", ["-c", "import json,plistlib,sys; print(json.dumps(plistlib.load(open(sys.argv[1],'rb'))))", file], { encoding: "utf8" });
   assert.equal(py.status, 0, `plistlib rejected ${file}: ${py.stderr}`);
   return JSON.parse(py.stdout);
@@ -36,7 +47,10 @@ function parseUnit(file: string): Record<string, Record<string, string>> {
   let current = "";
   for (const line of readFileSync(file, "utf8").split("\n")) {
     const header = /^\[(.+)\]$/.exec(line);
-    if (header) sections[(current = header[1]!)] = {};
+    if (header) {
+      current = header[1]!;
+      sections[current] = {};
+    }
     else if (current && /^[A-Za-z]+=/.test(line)) sections[current]![line.slice(0, line.indexOf("="))] = line.slice(line.indexOf("=") + 1);
   }
   return sections;

@@ -74,7 +74,7 @@ export function hooksRoutes(ctx: WorkerContext): Hono<HookEnv> {
         source: hook.source,
         priority: hook.priority,
       };
-      let payload;
+      let payload: Record<string, unknown>;
       try {
         // The same validation as POST /events, before any summary (no size cap yet).
         buildEvent({ ...input, payload: body.payload }, Number.MAX_SAFE_INTEGER);

@@ -1,7 +1,7 @@
 // The grammY middleware: access first, then /start and /help, the daemon's commands (/new,
 // /status, /abort), text for the agent, and a clear answer for everything else. Replies go
 // through the Sender (retries, markup fallback), not ctx.reply.
-import { Bot, type Context } from "grammy";
+import type { Bot, Context } from "grammy";
 import type { ChannelCommand, ChannelSink } from "../../channel.ts";
 import type { AccessControl } from "./access.ts";
 import type { Sender } from "./sender.ts";
