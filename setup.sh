@@ -170,9 +170,21 @@ check_node() {
   done_ok "Node.js $version"
 }
 
+PI_PACKAGE="@mariozechner/pi-coding-agent"
+
+# pi is what the gateway talks to; a machine without it gets it from npm (asked, like Redis).
+install_pi() {
+  confirm "pi is not installed. Install it with npm install -g $PI_PACKAGE?" || die "pi is required: npm install -g $PI_PACKAGE" 1
+  npm install -g --no-audit --no-fund "$PI_PACKAGE" >/dev/null 2>&1 || die "could not install pi: npm install -g $PI_PACKAGE"
+  hash -r
+  has pi || die "pi was installed but is not on PATH: add \"$(npm prefix -g)/bin\" to PATH and run setup again"
+  manifest_put package "$PI_PACKAGE" npm
+  did "installed pi (npm install -g $PI_PACKAGE)"
+}
+
 check_pi() {
   local version
-  has pi || die "pi is not installed (or not on PATH): npm install -g @mariozechner/pi-coding-agent"
+  has pi || install_pi
   # pi prints its version on stderr.
   version="$(pi --version 2>&1)" || die "\`pi --version\` failed; reinstall pi: npm install -g @mariozechner/pi-coding-agent"
   done_ok "pi ${version##*$'\n'}"
@@ -768,7 +780,9 @@ uninstall_entry() {
       say "  removed   $path"
       ;;
     package)
-      if [ "$detail" = apt ]; then
+      if [ "$detail" = npm ]; then
+        npm uninstall -g "$path" >/dev/null 2>&1 || warn "could not remove $path: npm uninstall -g $path"
+      elif [ "$detail" = apt ]; then
         stop_redis_service
         as_root apt-get remove -y -qq "$path" >/dev/null || warn "could not remove $path: apt-get remove -y $path"
       else brew services stop "$path" >/dev/null 2>&1 || true; brew uninstall "$path" >/dev/null || warn "could not remove $path: brew uninstall $path"; fi
@@ -817,8 +831,8 @@ main() {
   choose_tier
   say "agent-gateway setup, tier $TIER"
   check_node
-  check_pi
   make_dir "$GW_HOME"
+  check_pi
   locate_repo
   done_ok "project: $REPO"
   state_set repo "$REPO"
