@@ -65,7 +65,7 @@ export const configSchema = z.strictObject({
   apiToken: z.string().min(16, "use at least 16 characters").optional(),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
   maxEventBytes: int(DEFAULT_MAX_EVENT_BYTES, 256),
-  inboxCap: int(10_000),
+  inboxCap: int(100_000),
   maxEventAge: optionalDuration,
   drainBatch: int(100, 1),
   drainBatchBytes: int(512 * 1024, 1024),
@@ -86,6 +86,14 @@ export const configSchema = z.strictObject({
     .refine((r) => r.sentinels.length === 0 || r.sentinelName, { message: "REDIS_SENTINELS needs the master's name: set REDIS_SENTINEL_NAME (redis.sentinelName)", path: ["sentinelName"] })
     .refine((r) => r.sentinels.length === 0 || r.cluster.length === 0, { message: "choose Sentinel or Cluster, not both: unset REDIS_CLUSTER_NODES or REDIS_SENTINELS", path: ["cluster"] })
     .refine((r) => !r.tls.cert === !r.tls.key, { message: "a client certificate needs its key: set both REDIS_TLS_CERT and REDIS_TLS_KEY", path: ["tls"] }),
+  storm: section({
+    maxEvents: int(100_000, 1),
+    listed: int(50, 1),
+  }),
+  history: section({
+    maxEvents: int(100_000, 0),
+    maxAge: duration("7d"),
+  }),
   heartbeat: section({
     enabled: flag(true),
     interval: duration("15m"),

@@ -1,7 +1,10 @@
 // The consumer loop, written once for every consumer (the pi extension, the tier-4 daemon):
 // drain a batch (core's atomic script) → prepare it (heartbeat intake, format) → hand it to an
 // injector → acknowledge once the injector says its pi took it. One batch outstanding at a time;
-// the consumer knows nothing of pi, only the small Injector below.
+// the consumer knows nothing of pi, only the small Injector below. A full batch may be a storm:
+// the rest of the backlog (up to storm.maxEvents) is drained onto the same in-flight batch in
+// chunks and becomes ONE prompt (core/storm.ts), acknowledged together. Every drained event
+// but heartbeats goes into the session's history (core/history.ts) before the hand-over.
 //
 // States (exactly one at a time; `wake` in any state but idle only marks "again"):
 //   idle           nothing outstanding.        wake → draining (acknowledging when an ack is owed);
@@ -19,8 +22,10 @@
 import type { Redis } from "ioredis";
 import { backoffDelay, type BackoffPolicy } from "./backoff.ts";
 import type { Config } from "./config.ts";
-import { ackBatch, drainBatch, LeaseNotHeldError, type Batch } from "./drain.ts";
-import { formatBatch } from "./format.ts";
+import { ackBatch, drainBatch, drainMore, LeaseNotHeldError, type Batch } from "./drain.ts";
+import { formatBatch, isHeartbeat } from "./format.ts";
+import { recordHistory } from "./history.ts";
+import { formatStorm } from "./storm.ts";
 import type { Heartbeats } from "./heartbeat-intake.ts";
 import type { Logger } from "./log.ts";
 import { scheduleResolver } from "./schedule-prompt.ts";
@@ -28,6 +33,18 @@ import { scheduleResolver } from "./schedule-prompt.ts";
 export type ConsumerState = "idle" | "draining" | "handedOver" | "acknowledging" | "retrying" | "stopped";
 
 const RETRY: BackoffPolicy = { minMs: 500, maxMs: 60_000 };
+// A storm is drained in chunks this size (entries, bytes) until the inboxes are empty or
+// storm.maxEvents is reached; no single script blocks Redis for long.
+const STORM_CHUNK = 5_000;
+const STORM_CHUNK_BYTES = 8 * 1024 * 1024;
+// Ids a log line lists; a storm's are summarised by count and the first and last id.
+const LOGGED_IDS = 100;
+
+function loggedIds(batch: Batch): Record<string, unknown> {
+  const ids = batch.entries.map((e) => e.event.id);
+  if (ids.length <= LOGGED_IDS) return { ids };
+  return { events: ids.length, first: ids[0], last: ids.at(-1) };
+}
 
 /** A drained batch as the agent will see it. */
 export interface PreparedPrompt {
@@ -58,7 +75,7 @@ export interface Injector {
 
 export interface ConsumerOptions {
   redis: Redis;
-  config: Pick<Config, "prefix" | "maxEventBytes" | "drainBatch" | "drainBatchBytes" | "ackMemory" | "maxEventAge" | "heartbeat" | "schedules" | "home">;
+  config: Pick<Config, "prefix" | "maxEventBytes" | "drainBatch" | "drainBatchBytes" | "ackMemory" | "maxEventAge" | "heartbeat" | "schedules" | "home" | "storm" | "history">;
   /** The session drained and the lease owner token it is held with; undefined before the lease is taken. */
   session(): { session: string; owner: string } | undefined;
   heartbeats: Heartbeats;
@@ -188,12 +205,13 @@ export class Consumer {
     try {
       const { session, owner } = this.holder();
       const batch = await drainBatch(redis, config, session, owner);
+      if (this.mayBeStorm(batch)) await this.drainStorm(batch, owner);
       for (const { raw, reason } of batch.deadLettered) log.warn("dead-lettered", { reason, raw: raw.subarray(0, 200).toString() });
       if (batch.entries.length === 0) {
         this.succeeded();
         return this.rest(batch.deadLettered.length > 0);
       }
-      log.info("drained", { events: batch.entries.length, redelivered: batch.redelivered, ids: batch.entries.map((e) => e.event.id) });
+      log.info("drained", { redelivered: batch.redelivered, ...loggedIds(batch) });
       const prepared = await this.prepare(batch);
       this.succeeded();
       if (this.current === "stopped") return;
@@ -204,17 +222,49 @@ export class Consumer {
     }
   }
 
+  /** A full batch: more may wait than one batch holds. */
+  private mayBeStorm(batch: Batch): boolean {
+    const { config } = this.o;
+    const bytes = batch.entries.reduce((sum, e) => sum + e.raw.length, 0);
+    return batch.entries.length >= config.drainBatch || bytes + config.maxEventBytes > config.drainBatchBytes;
+  }
+
+  /** Appends the rest of the backlog (up to storm.maxEvents) to the batch in flight. */
+  private async drainStorm(batch: Batch, owner: string): Promise<void> {
+    const { redis, config } = this.o;
+    for (;;) {
+      const room = config.storm.maxEvents - batch.entries.length - batch.deadLettered.length;
+      if (room <= 0) return;
+      const taken = await drainMore(redis, config, batch, owner, Math.min(STORM_CHUNK, room), STORM_CHUNK_BYTES);
+      if (taken === 0) return;
+    }
+  }
+
+  /** Every event but heartbeats goes into the session's history first; a failure only costs the history. */
+  private async record(batch: Batch): Promise<void> {
+    const { redis, config, log } = this.o;
+    try {
+      const dropped = await recordHistory(redis, config, batch.session, batch.entries.filter((e) => !isHeartbeat(e.event)));
+      if (dropped > 0) log.info("history bounds dropped the oldest entries", { dropped });
+    } catch (error) {
+      log.warn("history not written (delivery goes on; gateway_events will miss these events)", { error, events: batch.entries.length });
+    }
+  }
+
   private async prepare(batch: Batch): Promise<PreparedPrompt | undefined> {
     const { redis, config, heartbeats } = this.o;
+    await this.record(batch);
     const intake = await heartbeats.intake(redis, batch.entries.map((e) => e.event));
     if (intake.events.length === 0) return undefined; // only heartbeats, and the policy says no prompt
-    const formatted = formatBatch(intake.events, {
+    const storm = batch.entries.length > config.drainBatch;
+    const formatted = (storm ? formatStorm : formatBatch)(intake.events, {
       redelivered: batch.redelivered,
       maxEventAge: config.maxEventAge,
       timeZone: config.heartbeat.timezone,
       heartbeat: intake.checklist === undefined ? undefined : { checklist: intake.checklist },
       // Verified schedule firings show as their prompts, everything else as data (core/schedule-prompt.ts).
       scheduled: await scheduleResolver(redis, config, intake.events),
+      listed: config.storm.listed,
     });
     if (!formatted.prompt) return undefined;
     return {
@@ -245,7 +295,7 @@ export class Consumer {
       },
       notTaken: (reason) => {
         if (!answer()) return;
-        this.o.log.warn("pi did not take the batch; it stays in flight and is redelivered", { reason, ids: batch.entries.map((e) => e.event.id) });
+        this.o.log.warn("pi did not take the batch; it stays in flight and is redelivered", { reason, ...loggedIds(batch) });
         this.outstanding = undefined;
         this.failed(new Error(reason));
       },
@@ -258,11 +308,11 @@ export class Consumer {
     try {
       await ackBatch(this.o.redis, this.o.config, batch, this.holder().owner);
       this.delivered += batch.entries.length;
-      this.o.log.info("acknowledged", { ids: batch.entries.map((e) => e.event.id) });
+      this.o.log.info("acknowledged", loggedIds(batch));
     } catch (error) {
       if (this.outstanding === batch) this.outstanding = undefined;
       if (error instanceof LeaseNotHeldError) {
-        this.o.log.warn("ack refused: the session's lease is held by another consumer, which gets the batch again", { ids: batch.entries.map((e) => e.event.id) });
+        this.o.log.warn("ack refused: the session's lease is held by another consumer, which gets the batch again", loggedIds(batch));
         return this.rest();
       }
       this.owed = batch;

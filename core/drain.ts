@@ -38,6 +38,7 @@ export class LeaseNotHeldError extends Error {
 }
 
 const NOT_HELD = -1;
+const ACK_CHUNK = 5_000;
 
 /**
  * `owner`: the lease owner token this consumer holds the session with. Without one the call is
@@ -57,22 +58,56 @@ export async function drainBatch(redis: Redis, settings: DrainSettings, session:
   )) as [number, ...Buffer[]];
   const [redelivered, ...raws] = reply;
   if (redelivered === NOT_HELD) throw new LeaseNotHeldError(`drain of session ${session} refused: this consumer does not hold its lease`);
-  const entries: DrainedEntry[] = [];
-  const deadLettered: Batch["deadLettered"] = [];
+  const batch: Batch = { session, redelivered: redelivered === 1, entries: [], deadLettered: [] };
+  const dead = validateInto(batch, raws, settings.maxEventBytes);
+  if (dead.length > 0) await deadLetter(redis, settings.prefix, session, dead);
+  return batch;
+}
+
+/** Parses each raw entry into the batch; returns the ones that failed (also in batch.deadLettered). */
+function validateInto(batch: Batch, raws: Buffer[], maxEventBytes: number): Batch["deadLettered"] {
+  const failed: Batch["deadLettered"] = [];
   for (const raw of raws) {
-    const parsed = parseEntry(raw.toString("utf8"), settings.maxEventBytes);
-    if (parsed.ok) entries.push({ event: parsed.event, raw });
-    else deadLettered.push({ raw, reason: parsed.reason });
+    const parsed = parseEntry(raw.toString("utf8"), maxEventBytes);
+    if (parsed.ok) batch.entries.push({ event: parsed.event, raw });
+    else failed.push({ raw, reason: parsed.reason });
   }
-  if (deadLettered.length > 0) {
-    await runScript(
-      redis,
-      "deadLetter",
-      [keys.inflight(session), keys.dead(session)],
-      deadLettered.flatMap(({ raw, reason }) => [raw, reason]),
-    );
-  }
-  return { session, redelivered: redelivered === 1, entries, deadLettered };
+  batch.deadLettered.push(...failed);
+  return failed;
+}
+
+async function deadLetter(redis: Redis, prefix: string, session: string, failed: Batch["deadLettered"]): Promise<void> {
+  const keys = keysFor(prefix);
+  await runScript(redis, "deadLetter", [keys.inflight(session), keys.dead(session)], failed.flatMap(({ raw, reason }) => [raw, reason]));
+}
+
+/**
+ * A storm's next chunk: up to `max` more of the oldest inbox entries (and `maxBytes`), appended
+ * to the batch already in flight, so the storm is acknowledged or redelivered as one. Entries
+ * that fail validation are dead-lettered, as in drainBatch.
+ */
+export async function drainMore(
+  redis: Redis,
+  settings: Pick<DrainSettings, "prefix" | "maxEventBytes">,
+  batch: Batch,
+  owner: string,
+  max: number,
+  maxBytes: number,
+): Promise<number> {
+  const keys = keysFor(settings.prefix);
+  const session = batch.session;
+  const reply = (await runScript(
+    redis,
+    "drainMore",
+    [keys.lease(session), keys.inflight(session), ...inboxesOf(session).map(keys.inbox)],
+    [owner, max, maxBytes],
+    true,
+  )) as [number, ...Buffer[]];
+  const [status, ...raws] = reply;
+  if (status === NOT_HELD) throw new LeaseNotHeldError(`drain of session ${session} refused: this consumer does not hold its lease`);
+  const dead = validateInto(batch, raws, settings.maxEventBytes);
+  if (dead.length > 0) await deadLetter(redis, settings.prefix, session, dead);
+  return raws.length;
 }
 
 /** Clears the batch's entries from the in-flight list; returns how many were removed. */
@@ -84,12 +119,19 @@ export async function ackBatch(
 ): Promise<number> {
   if (batch.entries.length === 0) return 0;
   const keys = keysFor(settings.prefix);
-  const removed = (await runScript(
-    redis,
-    "ack",
-    [keys.lease(batch.session), keys.inflight(batch.session), keys.acked(batch.session)],
-    [owner, Date.now(), settings.ackMemory, ...batch.entries.flatMap(({ event, raw }) => [event.id, raw])],
-  )) as number;
-  if (removed === NOT_HELD) throw new LeaseNotHeldError(`ack of session ${batch.session} refused: this consumer does not hold its lease`);
+  // A storm is acknowledged in chunks, oldest first (each LREM then finds its entry at the head),
+  // so no single script blocks Redis for long; a crash between chunks redelivers only the rest.
+  let removed = 0;
+  for (let start = 0; start < batch.entries.length; start += ACK_CHUNK) {
+    const chunk = batch.entries.slice(start, start + ACK_CHUNK);
+    const count = (await runScript(
+      redis,
+      "ack",
+      [keys.lease(batch.session), keys.inflight(batch.session), keys.acked(batch.session)],
+      [owner, Date.now(), settings.ackMemory, ...chunk.flatMap(({ event, raw }) => [event.id, raw])],
+    )) as number;
+    if (count === NOT_HELD) throw new LeaseNotHeldError(`ack of session ${batch.session} refused: this consumer does not hold its lease`);
+    removed += count;
+  }
   return removed;
 }

@@ -25,6 +25,10 @@ export interface Keys {
   lock(name: string): string;
   /** Last slot a scheduled job fired for (ms), so a restarted scheduler catches up once. */
   lastFired(name: string): string;
+  /** Delivered events of a session (stream, bounded by count and age), read by gateway_events and `history`. */
+  history(sid: string): string;
+  /** How many history entries the bounds dropped (integer). */
+  historyDropped(sid: string): string;
   /** The daemon's durable queue of human messages (list, oldest first). */
   readonly daemonQueue: string;
   /** The daemon's published state (JSON with TTL), for `status`. */
@@ -72,6 +76,8 @@ function makeKeys(prefix: string): Keys {
     lastHeartbeat: `${p}gateway:last-heartbeat`,
     pushedIds: (window) => `${p}gateway:pushed-ids:${window}`,
     lock: (name) => `${p}gateway:lock:${name}`,
+    history: (sid) => `${p}gateway:history:${sid}`,
+    historyDropped: (sid) => `${p}gateway:history-dropped:${sid}`,
     daemonQueue: `${p}gateway:daemon:queue`,
     daemonState: `${p}gateway:daemon:state`,
     lastFired: (name) => `${p}gateway:last-fired:${name}`,

@@ -24,6 +24,7 @@
 ]]
 --- @include "includes/lease-holder"
 --- @include "includes/dead-record"
+--- @include "includes/take-oldest"
 if ARGV[1] ~= '' and leaseHolder(KEYS[1], ARGV[1]) ~= 'mine' then return { -1 } end
 local inflight, acked, dead = KEYS[2], KEYS[3], KEYS[4]
 local maxCount, maxBytes = tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -46,21 +47,4 @@ if #parked > 0 then
   if #result > 1 then return result end
 end
 
-local result = { 0 }
-local bytes = 0
-for k = 5, #KEYS do
-  local room = maxCount - (#result - 1)
-  if room <= 0 or (bytes >= maxBytes and #result > 1) then break end
-  local slice = redis.call('LRANGE', KEYS[k], -room, -1)
-  local taken = 0
-  for j = #slice, 1, -1 do
-    local size = string.len(slice[j])
-    if #result > 1 and bytes + size > maxBytes then break end
-    bytes = bytes + size
-    taken = taken + 1
-    result[#result + 1] = slice[j]
-    redis.call('RPUSH', inflight, slice[j])
-  end
-  if taken > 0 then redis.call('LTRIM', KEYS[k], 0, -taken - 1) end
-end
-return result
+return takeOldest(inflight, 5, maxCount, maxBytes, { 0 })

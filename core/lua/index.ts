@@ -19,6 +19,8 @@ const LUA_DIR = pathToFileURL(join(PACKAGE_ROOT, "core", "lua") + "/");
 export const SCRIPT_FILES = {
   push: "push.lua",
   drain: "drain.lua",
+  drainMore: "drain-more.lua",
+  historyAdd: "history-add.lua",
   ack: "ack.lua",
   deadLetter: "dead-letter.lua",
   lease: "lease.lua",
