@@ -53,8 +53,14 @@ export interface HistoryQuery {
   cursor?: string;
 }
 
+export interface HistoryEntry {
+  /** The stream entry id: a cursor that continues after this event. */
+  at: string;
+  event: GatewayEvent;
+}
+
 export interface HistoryPage {
-  events: GatewayEvent[];
+  entries: HistoryEntry[];
   /** Pass as `cursor` for the next page; undefined when this was the last. */
   next?: string;
   /** Entries the count/age bounds dropped so far (gone for good). */
@@ -82,19 +88,17 @@ function matches(fields: Record<string, string>, query: HistoryQuery): boolean {
 /** A page of the history, oldest first, filtered by type, source and event time. */
 export async function listHistory(redis: Redis, settings: Pick<HistorySettings, "prefix" | "maxEventBytes">, session: string, query: HistoryQuery): Promise<HistoryPage> {
   const keys = keysFor(settings.prefix);
-  const events: GatewayEvent[] = [];
-  let lastId: string | undefined;
+  const entries: HistoryEntry[] = [];
   let more = false;
   await scan(redis, keys.history(session), query.cursor, (streamId, fields) => {
     if (!matches(fields, query)) return true;
-    if (events.length === query.limit) return !(more = true);
+    if (entries.length === query.limit) return !(more = true);
     const parsed = parseEntry(fields.raw ?? "", settings.maxEventBytes);
-    if (parsed.ok) events.push(parsed.event);
-    lastId = streamId;
+    if (parsed.ok) entries.push({ at: streamId, event: parsed.event });
     return true;
   });
   const [kept, dropped] = await Promise.all([redis.xlen(keys.history(session)), redis.get(keys.historyDropped(session))]);
-  return { events, next: more ? lastId : undefined, kept, dropped: Number(dropped ?? 0) };
+  return { entries, next: more ? entries.at(-1)?.at : undefined, kept, dropped: Number(dropped ?? 0) };
 }
 
 /** The event with this id in the session's history (the first kept, should a redelivery have added it twice). */

@@ -8,6 +8,7 @@ import { createLogger } from "../core/log.ts";
 import { Bridge } from "./bridge.ts";
 import { registerGatewayCommand } from "./command.ts";
 import { registerScheduleTool } from "./schedule-tool.ts";
+import { registerEventsTool } from "./events-tool.ts";
 import { registerPushTool } from "./tool.ts";
 
 function textOf(message: object): string {
@@ -62,4 +63,5 @@ export default function agentGateway(pi: ExtensionAPI): void {
   registerGatewayCommand(pi, () => bridge);
   registerPushTool(pi);
   registerScheduleTool(pi);
+  registerEventsTool(pi);
 }

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   flush: () => import("./commands/flush.ts"),
   tail: () => import("./commands/tail.ts"),
   dead: () => import("./commands/dead.ts"),
+  history: () => import("./commands/history.ts"),
   logs: () => import("./commands/logs.ts"),
   pairing: () => import("./commands/pairing.ts"),
   signing: () => import("./commands/signing.ts"),

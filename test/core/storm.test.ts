@@ -69,7 +69,7 @@ test("storm: 12 000 queued events become one prompt, acknowledged together once 
   assert.equal(await redis.llen(keys.inbox(CENTRAL_SESSION)), 0);
   assert.equal(consumer.report().delivered, 12_000);
   const page = await listHistory(redis, config, CENTRAL_SESSION, { limit: 20_000 });
-  assert.deepEqual(page.events.map((e) => e.id), Array.from({ length: 12_000 }, (_, n) => `s${n}`));
+  assert.deepEqual(page.entries.map((e) => e.event.id), Array.from({ length: 12_000 }, (_, n) => `s${n}`));
   consumer.stop();
 });
 
@@ -107,15 +107,15 @@ test("history: bounded by count, oldest dropped first and counted; paged and fil
   });
   assert.equal(await recordHistory(redis, config, "s1", entries), 50);
   const first = await listHistory(redis, config, "s1", { type: "odd", limit: 20 });
-  assert.deepEqual(first.events.map((e) => e.id), Array.from({ length: 20 }, (_, k) => `h${51 + 2 * k}`));
+  assert.deepEqual(first.entries.map((e) => e.event.id), Array.from({ length: 20 }, (_, k) => `h${51 + 2 * k}`));
   assert.equal(first.dropped, 50);
   assert.equal(first.kept, 100);
   assert.ok(first.next);
   const second = await listHistory(redis, config, "s1", { type: "odd", limit: 40, cursor: first.next });
-  assert.equal(second.events.length, 30);
+  assert.equal(second.entries.length, 30);
   assert.equal(second.next, undefined);
   const since = await listHistory(redis, config, "s1", { since: 1_140, limit: 100 });
-  assert.equal(since.events.length, 10);
+  assert.equal(since.entries.length, 10);
   assert.equal((await findInHistory(redis, config, "s1", "h120"))?.payload.n, 120);
   assert.equal(await findInHistory(redis, config, "s1", "h10"), undefined, "dropped by the bound");
   assert.ok((await redis.pttl(keysFor(config.prefix).history("s1"))) > 0, "the history expires with its age bound");
