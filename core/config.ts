@@ -102,6 +102,8 @@ export const configSchema = z.strictObject({
     file: z.string().optional(),
     backoffAfter: int(3),
     quietAfterHuman: duration("10m"),
+    precheck: z.string().min(1).optional(),
+    precheckTimeout: duration("30s"),
   }),
   watchdog: section({
     threshold: optionalDuration,
@@ -205,6 +207,7 @@ export const ENV_FIELDS: Record<string, string> = {
   GATEWAY_HEARTBEAT: "heartbeat.enabled",
   GATEWAY_HEARTBEAT_INTERVAL: "heartbeat.interval",
   GATEWAY_HEARTBEAT_FILE: "heartbeat.file",
+  GATEWAY_HEARTBEAT_PRECHECK: "heartbeat.precheck",
   GATEWAY_WATCHDOG_THRESHOLD: "watchdog.threshold",
   TELEGRAM_BOT_TOKEN: "telegram.botToken",
   TELEGRAM_ALLOWED_CHATS: "telegram.allowedChats",

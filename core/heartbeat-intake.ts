@@ -2,13 +2,16 @@
 // cron.heartbeat writes the last-heartbeat key, touches the tripwire file (checked from
 // outside pi by tripwire-check) and beats the watchdog; HeartbeatPolicy decides whether it
 // becomes a checklist prompt. The agent's reply to a heartbeat prompt feeds the back-off.
+// With heartbeat.precheck set, the command runs first (core/precheck.ts): passed means no prompt
+// (counted like a HEARTBEAT_OK reply), anything else rides along in the checklist, quoted.
 import { closeSync, mkdirSync, openSync, readFileSync, utimesSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Redis } from "ioredis";
 import type { Config } from "./config.ts";
 import type { GatewayEvent } from "./event.ts";
 import { isHeartbeat } from "./format.ts";
-import { HeartbeatPolicy } from "./heartbeat.ts";
+import { HEARTBEAT_OK, HeartbeatPolicy } from "./heartbeat.ts";
+import { precheckSection, runPrecheck } from "./precheck.ts";
 import { keysFor } from "./keys.ts";
 import type { Logger } from "./log.ts";
 
@@ -44,8 +47,19 @@ export class Heartbeats {
     this.onBeat();
     const decision = this.policy.decide();
     this.log.info("heartbeat received", { count: beats.length, prompt: decision.prompt, reason: decision.reason });
-    if (!decision.prompt) return { events: events.filter((e) => !isHeartbeat(e)) };
-    return { events, checklist: this.readChecklist() };
+    const withoutBeats = () => events.filter((e) => !isHeartbeat(e));
+    if (!decision.prompt) return { events: withoutBeats() };
+    const command = this.config.heartbeat.precheck;
+    if (command === undefined) return { events, checklist: this.readChecklist() };
+    const result = await runPrecheck(command, this.config.heartbeat.precheckTimeout);
+    if (result.passed) {
+      this.log.info("heartbeat precheck passed: no prompt, counted as HEARTBEAT_OK", { command });
+      this.policy.reply(HEARTBEAT_OK);
+      return { events: withoutBeats() };
+    }
+    this.log.info("heartbeat precheck found something: it goes into the heartbeat prompt", { command, outcome: result.outcome });
+    // First, so a long checklist cut to the prompt's bound never cuts the precheck's report.
+    return { events, checklist: `${precheckSection(command, result)}\n\n${this.readChecklist()}` };
   }
 
   /** The heartbeat prompt reached the session: its run's reply feeds the back-off. */
