@@ -29,6 +29,8 @@ export interface Keys {
   history(sid: string): string;
   /** How many history entries the bounds dropped (integer). */
   historyDropped(sid: string): string;
+  /** Usage of the runs of one local day (hash: "<automated|human>:<runs|input|output|cacheRead|cacheWrite|cost>"). */
+  spend(day: string): string;
   /** The daemon's durable queue of human messages (list, oldest first). */
   readonly daemonQueue: string;
   /** The daemon's published state (JSON with TTL), for `status`. */
@@ -78,6 +80,7 @@ function makeKeys(prefix: string): Keys {
     lock: (name) => `${p}gateway:lock:${name}`,
     history: (sid) => `${p}gateway:history:${sid}`,
     historyDropped: (sid) => `${p}gateway:history-dropped:${sid}`,
+    spend: (day) => `${p}gateway:spend:${day}`,
     daemonQueue: `${p}gateway:daemon:queue`,
     daemonState: `${p}gateway:daemon:state`,
     lastFired: (name) => `${p}gateway:last-fired:${name}`,

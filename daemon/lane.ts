@@ -4,6 +4,7 @@
 import { EventEmitter } from "node:events";
 import { formatDuration } from "../core/duration.ts";
 import type { Logger } from "../core/log.ts";
+import type { RunKind } from "../core/spend.ts";
 import type { QueueView } from "./channel.ts";
 import { toItem, type CommandQueue, type QueueEntry } from "./queue.ts";
 import type { Router } from "./router.ts";
@@ -18,6 +19,8 @@ export interface LaneOptions {
   router: Router;
   turnTimeout: number;
   log: Logger;
+  /** Every settled run, with who started it (a human entry, or the gateway) and its messages. */
+  onRunSettled?(kind: RunKind, messages: unknown[]): void;
 }
 
 export class Lane extends EventEmitter<{ change: [] }> {
@@ -117,6 +120,7 @@ export class Lane extends EventEmitter<{ change: [] }> {
     if (abortedBecause) reply = `${reply ? reply + "\n\n" : ""}(The agent's turn was stopped: ${abortedBecause}.)`;
     else if (result.error) reply = `${reply ? reply + "\n\n" : ""}(The agent could not answer: ${result.error})`;
     log.info("run settled", { id: entry.id, taken: result.taken, aborted: result.aborted, error: result.error, chars: reply.length });
+    this.options.onRunSettled?.(entry.kind === "human" ? "human" : "automated", result.messages);
     await router.deliver(entry.replyTo, reply, context);
     await this.options.queue.finish(entry);
     try {

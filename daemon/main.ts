@@ -15,6 +15,7 @@ import { createLogger, type Logger } from "../core/log.ts";
 import { warnOnEvictingPolicy } from "../core/memory.ts";
 import { connectRedis, ensureConnected } from "../core/redis.ts";
 import { PRIVATE_FILE } from "../core/private-files.ts";
+import { recordSpend, usageOfRun } from "../core/spend.ts";
 import type { Claim } from "../core/sessions.ts";
 import { loadSigner } from "../core/signing.ts";
 import { Watchdog } from "../core/watchdog.ts";
@@ -137,7 +138,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       writeFileSync(signedMarker, `${new Date().toISOString()}\n`, { mode: PRIVATE_FILE });
     }
     const router = new Router(log, config.daemon.replyTo);
-    const lane = new Lane({ queue, pi, router, turnTimeout: config.daemon.turnTimeout, log });
+    const lane = new Lane({
+      queue,
+      pi,
+      router,
+      turnTimeout: config.daemon.turnTimeout,
+      log,
+      onRunSettled: (kind, messages) =>
+        void recordSpend(redis, config.prefix, kind, usageOfRun(messages), Date.now(), config.heartbeat.timezone).catch((error) =>
+          log.warn("run usage not recorded", { error, kind }),
+        ),
+    });
 
     const watchdog = config.heartbeat.enabled
       ? new Watchdog({

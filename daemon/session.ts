@@ -43,6 +43,8 @@ export interface RunResult {
   taken: boolean;
   aborted: boolean;
   error?: string;
+  /** The run's assistant messages, as pi ended them (their usage is the run's spend). */
+  messages: unknown[];
 }
 
 interface ActiveRun {
@@ -136,6 +138,7 @@ export class PiSession {
   async run(prompt: string, hooks: RunHooks = {}): Promise<RunResult> {
     if (this.active) throw new Error("a run is already active");
     const texts: string[] = [];
+    const messages: unknown[] = [];
     let taken = false;
     let lastError: string | undefined;
     let aborted = false;
@@ -150,6 +153,7 @@ export class PiSession {
         hooks.onDelta?.(event.assistantMessageEvent.delta);
       } else if (event.type === "message_end" && event.message.role === "assistant") {
         const message = event.message as { stopReason?: string; errorMessage?: string };
+        messages.push(event.message);
         const text = assistantText(event.message);
         if (text) texts.push(text);
         if (message.stopReason === "aborted") aborted = true;
@@ -170,6 +174,7 @@ export class PiSession {
       taken,
       aborted: aborted || outcome.aborted === true,
       error: outcome.error ?? (aborted ? undefined : lastError),
+      messages,
     };
   }
 

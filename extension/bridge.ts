@@ -16,6 +16,7 @@ import { LeaseConflictError, startLeaseKeeper, type LeaseKeeper } from "../core/
 import type { Claim } from "../core/sessions.ts";
 import type { Logger } from "../core/log.ts";
 import { Watchdog } from "../core/watchdog.ts";
+import { readSpend, recordSpend, usageOfRun, type RunKind, type SpendDay } from "../core/spend.ts";
 import { formatDuration } from "../core/duration.ts";
 import { openConnection, type Connection } from "./connection.ts";
 import type { LinkState } from "./status.ts";
@@ -39,6 +40,8 @@ export interface BridgeReport {
   lastHeartbeat?: number;
   watchdog?: { alarm: boolean; silentFor: number; threshold: number };
   lastError?: string;
+  /** The last 7 local days, today first. */
+  spend?: SpendDay[];
 }
 
 export class Bridge {
@@ -59,6 +62,7 @@ export class Bridge {
   private keeper: LeaseKeeper | undefined;
   private claiming: Promise<void> | undefined;
   private backlog = 0;
+  private runKind: RunKind | undefined;
   private readonly sweep: NodeJS.Timeout;
   private stopped = false;
 
@@ -104,9 +108,15 @@ export class Bridge {
   // Forwarded pi events.
   runStarted = () => this.injector.running();
   runMayEnd = () => this.injector.mayEnd();
-  userMessage = (text: string) => this.injector.userMessage(text);
+  /** The first user message since the last run ended says who started the run: the gateway or a human. */
+  userMessage = (text: string) => {
+    const injected = this.injector.userMessage(text);
+    this.runKind ??= injected ? "automated" : "human";
+  };
   humanInput = () => this.heartbeats.policy.humanInput();
-  runSettled = (finalText: string) => {
+  runSettled = (finalText: string, messages: readonly unknown[]) => {
+    void this.recordRun(this.runKind ?? "human", messages);
+    this.runKind = undefined;
     this.heartbeats.runSettled(finalText);
     this.injector.mayEnd();
     this.delivery.wake("agent_end");
@@ -115,6 +125,16 @@ export class Bridge {
   drainNow = () => this.delivery.wake("command");
   pause = () => this.delivery.pause();
   resume = () => this.delivery.resume();
+
+  /** The run's usage into today's spend record; best-effort (a lost record must not disturb pi). */
+  private async recordRun(kind: RunKind, messages: readonly unknown[]): Promise<void> {
+    if (this.link.state() !== "connected") return;
+    try {
+      await recordSpend(this.link.commands, this.config.prefix, kind, usageOfRun(messages), Date.now(), this.config.heartbeat.timezone);
+    } catch (error) {
+      this.log.warn("run usage not recorded", { error, kind });
+    }
+  }
 
   async report(): Promise<BridgeReport> {
     const state = this.delivery.report();
@@ -138,13 +158,14 @@ export class Bridge {
     const keys = keysFor(this.config.prefix);
     const sid = this.identity.session;
     // Read fresh: the status line's backlog is only refreshed when delivery moves (not while paused).
-    const [backlog, inflight, dead, last] = await Promise.all([
+    const [backlog, inflight, dead, last, spend] = await Promise.all([
       this.inboxLength(),
       this.link.commands.llen(keys.inflight(sid)),
       this.link.commands.llen(keys.dead(sid)),
       this.link.commands.get(keys.lastHeartbeat),
+      readSpend(this.link.commands, this.config.prefix, Date.now(), this.config.heartbeat.timezone),
     ]);
-    return { ...base, backlog, inflight, dead, lastHeartbeat: last ? Number(last) : base.lastHeartbeat };
+    return { ...base, backlog, inflight, dead, lastHeartbeat: last ? Number(last) : base.lastHeartbeat, spend };
   }
 
   /** The newest dead letters of this session, newest first. */

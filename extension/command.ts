@@ -2,6 +2,7 @@
 import type { ExtensionAPI, ExtensionCommandContext } from "@mariozechner/pi-coding-agent";
 import { formatDuration } from "../core/duration.ts";
 import { oneLine } from "../core/quote.ts";
+import { describeSpend } from "../core/spend.ts";
 import type { Bridge, BridgeReport } from "./bridge.ts";
 
 const SUBCOMMANDS = ["status", "drain", "pause", "resume", "dead"] as const;
@@ -18,6 +19,7 @@ function describe(r: BridgeReport): string {
     lines.push(`watchdog: ${r.watchdog.alarm ? "ALARM" : "ok"} (silent ${formatDuration(r.watchdog.silentFor)}, threshold ${formatDuration(r.watchdog.threshold)})`);
   }
   if (r.lastError) lines.push(`last delivery error: ${r.lastError}`);
+  if (r.spend) lines.push(...describeSpend(r.spend));
   return lines.join("\n");
 }
 

@@ -51,7 +51,7 @@ export default function agentGateway(pi: ExtensionAPI): void {
   });
   pi.on("agent_end", async (event) => {
     const lastAssistant = [...event.messages].reverse().find((m) => m.role === "assistant");
-    bridge?.runSettled(lastAssistant ? textOf(lastAssistant) : "");
+    bridge?.runSettled(lastAssistant ? textOf(lastAssistant) : "", event.messages);
   });
   pi.on("message_end", async (event) => {
     if (event.message.role === "user") bridge?.userMessage(textOf(event.message));

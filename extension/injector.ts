@@ -71,12 +71,13 @@ export class PiInjector implements Injector {
     this.watch();
   }
 
-  /** pi emitted message_end for a user message with this text. */
-  userMessage(text: string): void {
+  /** pi emitted message_end for a user message with this text; true when it was the prompt injected. */
+  userMessage(text: string): boolean {
     const sent = this.sent;
-    if (!sent || text !== sent.prompt) return;
+    if (!sent || text !== sent.prompt) return false;
     this.sent = undefined;
     void sent.handover.taken();
+    return true;
   }
 
   private roomAgain(): void {

@@ -7,6 +7,7 @@ import { eventsRoutes } from "./routes/events.ts";
 import { githubRoutes } from "./routes/github.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { hooksRoutes } from "./routes/hooks.ts";
+import { spendRoutes } from "./routes/spend.ts";
 
 export const INNGEST_PATH = "/api/inngest";
 
@@ -16,6 +17,7 @@ export function createApp(ctx: WorkerContext, inngestHandler?: (c: Context) => P
   app.route("/hooks/github", githubRoutes(ctx));
   app.route("/hooks", hooksRoutes(ctx));
   app.route("/health", healthRoutes(ctx));
+  app.route("/spend", spendRoutes(ctx));
   if (inngestHandler) app.on(["GET", "POST", "PUT"], INNGEST_PATH, inngestHandler);
   else {
     app.all(INNGEST_PATH, (c) =>

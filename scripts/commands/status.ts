@@ -7,6 +7,7 @@ import { readState, type GatewayState } from "../../core/inspect.ts";
 import { evictionWarning } from "../../core/memory.ts";
 import { describeTarget } from "../../core/redis.ts";
 import { formatBytes } from "../../core/redis-errors.ts";
+import { describeSpend, readSpend, type SpendDay } from "../../core/spend.ts";
 import { countSpooled } from "../../core/spool.ts";
 import { configFrom, parse, withRedis, type Command } from "../cli-kit.ts";
 import { table } from "../table.ts";
@@ -18,7 +19,8 @@ holds the central session (pid, host, since when, supervised or not) and how lon
 inbox has waited, registered sessions (role, pid, host, age, lease left) and,
 per inbox, the events waiting (backlog), drained but not yet acknowledged (in flight), dead
 letters, overflow (events the inbox cap moved to dead letters) and the oldest event's age;
-the last heartbeat; events spooled locally while Redis was unreachable.
+the last heartbeat; the tokens and cost of the runs the gateway started (today and the last 7
+days, human runs apart); events spooled locally while Redis was unreachable.
 
 Options:
   --json   machine-readable output (the same fields; times in ms since the epoch)
@@ -27,6 +29,8 @@ Exit codes: 0 ok, 1 Redis unreachable (the local spool is still shown).`;
 
 export interface StatusReport extends GatewayState {
   redisUrl: string;
+  /** Usage of the runs of the last 7 local days, today first (automated apart from human). */
+  spend: SpendDay[];
   spool: { path: string; waiting: number };
 }
 
@@ -96,7 +100,9 @@ const daemonSection: Section = (r, now) => {
   ];
 };
 
-const SECTIONS: Section[] = [redisSection, centralSection, sessionsSection, inboxesSection, heartbeatSection, spoolSection, daemonSection];
+const spendSection: Section = (r) => ["", "Spend:", ...describeSpend(r.spend).map((line) => `  ${line}`)];
+
+const SECTIONS: Section[] = [redisSection, centralSection, sessionsSection, inboxesSection, heartbeatSection, spendSection, spoolSection, daemonSection];
 
 export function renderStatus(report: StatusReport, now = Date.now()): string[] {
   return SECTIONS.flatMap((section) => section(report, now));
@@ -109,9 +115,13 @@ export const command: Command = {
     const { values } = parse(args, { json: { type: "boolean", default: false } }, false);
     const config = configFrom(io);
     const spool = { path: config.paths.spool, waiting: countSpooled(config.paths.spool) };
-    let state: GatewayState;
+    let state: GatewayState & { spend: SpendDay[] };
     try {
-      state = await withRedis(config, (redis) => readState(redis, config.prefix), "agent-gateway-status");
+      state = await withRedis(
+        config,
+        async (redis) => ({ ...(await readState(redis, config.prefix)), spend: await readSpend(redis, config.prefix, Date.now(), config.heartbeat.timezone) }),
+        "agent-gateway-status",
+      );
     } catch (error) {
       if (error instanceof ConfigError) throw error; // TLS or credentials: exit 78 with the fix
       io.stderr(`agent-gateway status: ${(error as Error).message}`);
