@@ -1,11 +1,13 @@
 // POST /events and POST /hooks/github through the real Hono app (app.request, no socket) with a
-// real Redis behind it: auth, validation, size and rate limits, and what lands in the inbox.
+// real Redis behind it: auth, validation, size and rate limits, and what lands in the inbox;
+// GET /spend behind the same token.
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { test } from "node:test";
 import type { Config } from "../../core/config.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { createLogger } from "../../core/log.ts";
+import { recordSpend } from "../../core/spend.ts";
 import { createApp } from "../../worker/app.ts";
 import { connectRedis } from "../../core/redis.ts";
 import { startRedis } from "../harness/redis.ts";
@@ -203,4 +205,17 @@ test("/events: Redis unreachable is 503 + Retry-After without ioredis' wording",
   } finally {
     offline.disconnect();
   }
+test("/spend: only with the API token (401 without, not on /health); today's automated usage with it", async () => {
+  const { app, config } = setup();
+  await recordSpend(redis, config.prefix, "automated", { runs: 1, input: 100, output: 20, cacheRead: 5, cacheWrite: 0, cost: 0.25 }, Date.now());
+  const refused = await app.request("/spend");
+  assert.equal(refused.status, 401);
+  const health = await (await app.request("/health")).text();
+  assert.doesNotMatch(health, /cost|automated/, "the open /health says nothing of spend");
+  const response = await app.request("/spend", { headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.equal(response.status, 200);
+  const body = (await response.json()) as { today: { automated: { runs: number; cost: number } }; last7Days: { automated: { input: number } } };
+  assert.equal(body.today.automated.runs, 1);
+  assert.equal(body.today.automated.cost, 0.25);
+  assert.equal(body.last7Days.automated.input, 100);
 });
