@@ -86,6 +86,9 @@ export const configSchema = z.strictObject({
     .refine((r) => r.sentinels.length === 0 || r.sentinelName, { message: "REDIS_SENTINELS needs the master's name: set REDIS_SENTINEL_NAME (redis.sentinelName)", path: ["sentinelName"] })
     .refine((r) => r.sentinels.length === 0 || r.cluster.length === 0, { message: "choose Sentinel or Cluster, not both: unset REDIS_CLUSTER_NODES or REDIS_SENTINELS", path: ["cluster"] })
     .refine((r) => !r.tls.cert === !r.tls.key, { message: "a client certificate needs its key: set both REDIS_TLS_CERT and REDIS_TLS_KEY", path: ["tls"] }),
+  budget: section({
+    maxChainDepth: int(5, 0),
+  }),
   storm: section({
     maxEvents: int(100_000, 1),
     listed: int(50, 1),

@@ -24,6 +24,8 @@ import { backoffDelay, type BackoffPolicy } from "./backoff.ts";
 import type { Config } from "./config.ts";
 import { ackBatch, drainBatch, drainMore, LeaseNotHeldError, type Batch } from "./drain.ts";
 import { formatBatch, isHeartbeat } from "./format.ts";
+import { holdEntries, isRunaway, runDepth } from "./chain.ts";
+import type { GatewayEvent } from "./event.ts";
 import { recordHistory } from "./history.ts";
 import { formatStorm } from "./storm.ts";
 import type { Heartbeats } from "./heartbeat-intake.ts";
@@ -56,6 +58,8 @@ export interface PreparedPrompt {
   heartbeat: boolean;
   events: number;
   redelivered: boolean;
+  /** The run this prompt starts has this chain depth; what it pushes carries one more (core/chain.ts). */
+  chain: number;
 }
 
 /** What the injector reports back for one handed-over prompt (call one of them, once). */
@@ -75,7 +79,7 @@ export interface Injector {
 
 export interface ConsumerOptions {
   redis: Redis;
-  config: Pick<Config, "prefix" | "maxEventBytes" | "drainBatch" | "drainBatchBytes" | "ackMemory" | "maxEventAge" | "heartbeat" | "schedules" | "home" | "storm" | "history">;
+  config: Pick<Config, "prefix" | "maxEventBytes" | "drainBatch" | "drainBatchBytes" | "ackMemory" | "maxEventAge" | "heartbeat" | "schedules" | "home" | "storm" | "history" | "budget">;
   /** The session drained and the lease owner token it is held with; undefined before the lease is taken. */
   session(): { session: string; owner: string } | undefined;
   heartbeats: Heartbeats;
@@ -254,7 +258,8 @@ export class Consumer {
   private async prepare(batch: Batch): Promise<PreparedPrompt | undefined> {
     const { redis, config, heartbeats } = this.o;
     await this.record(batch);
-    const intake = await heartbeats.intake(redis, batch.entries.map((e) => e.event));
+    const events = await this.holdRunaways(batch);
+    const intake = await heartbeats.intake(redis, events);
     if (intake.events.length === 0) return undefined; // only heartbeats, and the policy says no prompt
     const storm = batch.entries.length > config.drainBatch;
     const formatted = (storm ? formatStorm : formatBatch)(intake.events, {
@@ -274,7 +279,21 @@ export class Consumer {
       heartbeat: intake.checklist !== undefined,
       events: batch.entries.length,
       redelivered: batch.redelivered,
+      chain: runDepth(intake.events),
     };
+  }
+
+  /** Events past budget.maxChainDepth go to the held list (acked with the batch); returns the rest. */
+  private async holdRunaways(batch: Batch): Promise<GatewayEvent[]> {
+    const { redis, config, log } = this.o;
+    const held = batch.entries.filter((e) => isRunaway(e.event, config.budget.maxChainDepth));
+    if (held.length === 0) return batch.entries.map((e) => e.event);
+    await holdEntries(redis, config.prefix, batch.session, held.map((e) => e.raw));
+    log.warn("runaway breaker: events past budget.maxChainDepth held until a human run or /gateway drain", {
+      maxChainDepth: config.budget.maxChainDepth,
+      ids: held.slice(0, LOGGED_IDS).map((e) => e.event.id),
+    });
+    return batch.entries.filter((e) => !isRunaway(e.event, config.budget.maxChainDepth)).map((e) => e.event);
   }
 
   private handOver(batch: Batch, prepared: PreparedPrompt): void {

@@ -35,6 +35,8 @@ export const eventSchema = z.strictObject({
   ts: z.number().finite().nonnegative(),
   originSession: sessionIdSchema.optional(),
   priority: prioritySchema.optional(),
+  /** Pushed from inside a gateway-started run: how many automated runs led to it (core/chain.ts). */
+  chain: z.number().int().min(1).max(1_000).optional(),
   v: z.number().int().min(1).optional(),
 });
 export type GatewayEvent = z.infer<typeof eventSchema>;

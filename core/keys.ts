@@ -29,6 +29,8 @@ export interface Keys {
   history(sid: string): string;
   /** How many history entries the bounds dropped (integer). */
   historyDropped(sid: string): string;
+  /** Events the runaway breaker held (list, oldest first) until a human releases them. */
+  held(sid: string): string;
   /** Usage of the runs of one local day (hash: "<automated|human>:<runs|input|output|cacheRead|cacheWrite|cost>"). */
   spend(day: string): string;
   /** The daemon's durable queue of human messages (list, oldest first). */
@@ -80,6 +82,7 @@ function makeKeys(prefix: string): Keys {
     lock: (name) => `${p}gateway:lock:${name}`,
     history: (sid) => `${p}gateway:history:${sid}`,
     historyDropped: (sid) => `${p}gateway:history-dropped:${sid}`,
+    held: (sid) => `${p}gateway:held:${sid}`,
     spend: (day) => `${p}gateway:spend:${day}`,
     daemonQueue: `${p}gateway:daemon:queue`,
     daemonState: `${p}gateway:daemon:state`,

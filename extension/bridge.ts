@@ -16,6 +16,7 @@ import { LeaseConflictError, startLeaseKeeper, type LeaseKeeper } from "../core/
 import type { Claim } from "../core/sessions.ts";
 import type { Logger } from "../core/log.ts";
 import { Watchdog } from "../core/watchdog.ts";
+import { CHAIN_ENV, heldCount, releaseHeld } from "../core/chain.ts";
 import { readSpend, recordSpend, usageOfRun, type RunKind, type SpendDay } from "../core/spend.ts";
 import { formatDuration } from "../core/duration.ts";
 import { openConnection, type Connection } from "./connection.ts";
@@ -63,6 +64,8 @@ export class Bridge {
   private claiming: Promise<void> | undefined;
   private backlog = 0;
   private runKind: RunKind | undefined;
+  /** Events the runaway breaker holds for this session (for the status line). */
+  private held = 0;
   private readonly sweep: NodeJS.Timeout;
   private stopped = false;
 
@@ -111,18 +114,36 @@ export class Bridge {
   /** The first user message since the last run ended says who started the run: the gateway or a human. */
   userMessage = (text: string) => {
     const injected = this.injector.userMessage(text);
-    this.runKind ??= injected ? "automated" : "human";
+    if (this.runKind) return;
+    this.runKind = injected ? "automated" : "human";
+    // Exported for the run's tools (gateway_push, and `agent-gateway push` from bash).
+    if (injected) process.env[CHAIN_ENV] = String(injected.chain + 1);
+    else void this.releaseHeld("a human run started");
   };
   humanInput = () => this.heartbeats.policy.humanInput();
   runSettled = (finalText: string, messages: readonly unknown[]) => {
     void this.recordRun(this.runKind ?? "human", messages);
     this.runKind = undefined;
+    delete process.env[CHAIN_ENV];
     this.heartbeats.runSettled(finalText);
     this.injector.mayEnd();
     this.delivery.wake("agent_end");
   };
 
-  drainNow = () => this.delivery.wake("command");
+  drainNow = () => void this.releaseHeld("/gateway drain").finally(() => this.delivery.wake("command"));
+
+  /** The runaway breaker's held events back into the inbox: a human let them through. */
+  private async releaseHeld(why: string): Promise<void> {
+    if (this.link.state() !== "connected") return;
+    try {
+      const moved = await releaseHeld(this.link.commands, this.config.prefix, this.identity.session);
+      if (moved > 0) this.log.info("runaway breaker: held events released", { moved, why });
+      this.held = 0;
+      this.render();
+    } catch (error) {
+      this.log.warn("held events not released; they stay held", { error });
+    }
+  }
   pause = () => this.delivery.pause();
   resume = () => this.delivery.resume();
 
@@ -402,7 +423,9 @@ export class Bridge {
 
   private async refreshBacklog(): Promise<void> {
     try {
-      if (this.link.state() === "connected") this.backlog = await this.inboxLength();
+      if (this.link.state() === "connected") {
+        [this.backlog, this.held] = await Promise.all([this.inboxLength(), heldCount(this.link.commands, this.config.prefix, this.identity.session)]);
+      }
     } catch (error) {
       this.log.debug("backlog unknown", { error });
     }
@@ -423,6 +446,7 @@ export class Bridge {
         ...this.identity,
         link: this.linkState(),
         backlog: this.backlog,
+        held: this.held,
         paused: this.delivery?.report().paused ?? false,
         alarm: this.alarm,
         demoted: this.demoted,

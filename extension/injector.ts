@@ -17,6 +17,7 @@ export interface PiLink {
 }
 
 interface Sent {
+  prepared: PreparedPrompt;
   prompt: string;
   urgent: boolean;
   handover: Handover;
@@ -44,7 +45,7 @@ export class PiInjector implements Injector {
   }
 
   send(prepared: PreparedPrompt, handover: Handover): void {
-    this.sent = { prompt: prepared.prompt, urgent: prepared.urgent, handover, held: this.ending };
+    this.sent = { prepared, prompt: prepared.prompt, urgent: prepared.urgent, handover, held: this.ending };
     if (this.ending) this.log.info("run ending: batch held until pi is idle", { events: prepared.events });
     else this.inject(this.sent);
     this.watch();
@@ -71,13 +72,13 @@ export class PiInjector implements Injector {
     this.watch();
   }
 
-  /** pi emitted message_end for a user message with this text; true when it was the prompt injected. */
-  userMessage(text: string): boolean {
+  /** pi emitted message_end for a user message with this text; the prompt, when it was the one injected. */
+  userMessage(text: string): PreparedPrompt | undefined {
     const sent = this.sent;
-    if (!sent || text !== sent.prompt) return false;
+    if (!sent || text !== sent.prompt) return undefined;
     this.sent = undefined;
     void sent.handover.taken();
-    return true;
+    return sent.prepared;
   }
 
   private roomAgain(): void {

@@ -1,5 +1,5 @@
 // The status line: one short string for pi's footer, e.g.
-// "gateway · connected · backlog 3", "pid-4242 (satellite) · reconnecting · paused · watchdog alarm".
+// "gateway · connected · backlog 3", "gateway · connected · 2 held (chain too deep: /gateway drain)", "pid-4242 (satellite) · reconnecting · paused · watchdog alarm".
 import type { LinkState as RedisLink } from "./connection.ts";
 
 export const STATUS_KEY = "agent-gateway";
@@ -12,6 +12,8 @@ export interface StatusFacts {
   role: "central" | "satellite";
   link: LinkState;
   backlog: number;
+  /** Held by the runaway breaker until a human run or /gateway drain. */
+  held: number;
   paused: boolean;
   alarm: boolean;
   /** Set when the session asked to be central but another process holds it. */
@@ -22,6 +24,7 @@ export function statusText(f: StatusFacts): string {
   const who = f.role === "central" ? f.session : `${f.session} (satellite${f.demoted ? ", central taken" : ""})`;
   const parts = [who, f.link];
   if (f.backlog > 0) parts.push(`backlog ${f.backlog}`);
+  if (f.held > 0) parts.push(`${f.held} held (chain too deep: /gateway drain)`);
   if (f.paused) parts.push("paused");
   if (f.alarm) parts.push("watchdog alarm");
   return parts.join(" · ");

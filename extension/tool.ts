@@ -4,6 +4,7 @@
 import { StringEnum, Type } from "@mariozechner/pi-ai";
 import type { ExtensionAPI } from "@mariozechner/pi-coding-agent";
 import { loadConfig } from "../core/config.ts";
+import { chainFromEnv } from "../core/chain.ts";
 import { pushEvent } from "../core/push.ts";
 import { withProducer } from "../core/redis.ts";
 
@@ -33,6 +34,7 @@ export function registerPushTool(pi: ExtensionAPI): void {
           payload: params.payload ?? {},
           originSession: params.originSession,
           priority: params.priority,
+          chain: chainFromEnv(),
         }),
       );
       const text = result.duplicate

@@ -1,5 +1,6 @@
 // `agent-gateway push`: push one event from a shell script, a cron job or by hand.
 import { readFileSync } from "node:fs";
+import { chainFromEnv } from "../../core/chain.ts";
 import { EXIT, type Config } from "../../core/config.ts";
 import { prioritySchema } from "../../core/event.ts";
 import { pushOrSpool, type ProducerOutcome } from "../../core/producer.ts";
@@ -93,6 +94,8 @@ export const command: Command = {
       originSession: values.origin ?? config.session,
       priority: priority?.data,
       id: values.id,
+      // Inside a run the gateway started (pi's bash tool inherits it): the runaway breaker's depth.
+      chain: chainFromEnv(io.env),
     };
     let outcome: ProducerOutcome;
     try {
