@@ -4,6 +4,7 @@
 import { EventEmitter } from "node:events";
 import { formatDuration } from "../core/duration.ts";
 import type { Logger } from "../core/log.ts";
+import { CHAIN_ENV } from "../core/chain.ts";
 import type { RunKind } from "../core/spend.ts";
 import type { QueueView } from "./channel.ts";
 import { toItem, type CommandQueue, type QueueEntry } from "./queue.ts";
@@ -19,6 +20,8 @@ export interface LaneOptions {
   router: Router;
   turnTimeout: number;
   log: Logger;
+  /** A human entry's run starts: the runaway breaker's held events are released to it. */
+  onHumanRun?(): void;
   /** Every settled run, with who started it (a human entry, or the gateway) and its messages. */
   onRunSettled?(kind: RunKind, messages: unknown[]): void;
 }
@@ -105,6 +108,9 @@ export class Lane extends EventEmitter<{ change: [] }> {
     this.emit("change");
     log.info("run started", { id: entry.id, kind: entry.kind, source: entry.source, replyTo: entry.replyTo });
     router.runState(entry.replyTo, "running", context);
+    // The run's tools (gateway_push, `agent-gateway push` from bash) read the chain depth from here.
+    if (entry.kind === "human") this.options.onHumanRun?.();
+    else process.env[CHAIN_ENV] = String((entry.chain ?? 0) + 1);
     const timer = setTimeout(() => {
       log.warn("turn past its time limit; aborting", { id: entry.id, turnTimeout });
       void this.abortCurrent(`it ran past the time limit of ${formatDuration(turnTimeout)}`);
@@ -120,6 +126,7 @@ export class Lane extends EventEmitter<{ change: [] }> {
     if (abortedBecause) reply = `${reply ? reply + "\n\n" : ""}(The agent's turn was stopped: ${abortedBecause}.)`;
     else if (result.error) reply = `${reply ? reply + "\n\n" : ""}(The agent could not answer: ${result.error})`;
     log.info("run settled", { id: entry.id, taken: result.taken, aborted: result.aborted, error: result.error, chars: reply.length });
+    delete process.env[CHAIN_ENV];
     this.options.onRunSettled?.(entry.kind === "human" ? "human" : "automated", result.messages);
     await router.deliver(entry.replyTo, reply, context);
     await this.options.queue.finish(entry);

@@ -16,6 +16,7 @@ import { warnOnEvictingPolicy } from "../core/memory.ts";
 import { connectRedis, ensureConnected } from "../core/redis.ts";
 import { PRIVATE_FILE } from "../core/private-files.ts";
 import { recordSpend, usageOfRun } from "../core/spend.ts";
+import { releaseHeld } from "../core/chain.ts";
 import type { Claim } from "../core/sessions.ts";
 import { loadSigner } from "../core/signing.ts";
 import { Watchdog } from "../core/watchdog.ts";
@@ -144,6 +145,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       router,
       turnTimeout: config.daemon.turnTimeout,
       log,
+      onHumanRun: () =>
+        void releaseHeld(redis, config.prefix, CENTRAL_SESSION).catch((error) => log.warn("held events not released; they stay held", { error })),
       onRunSettled: (kind, messages) =>
         void recordSpend(redis, config.prefix, kind, usageOfRun(messages), Date.now(), config.heartbeat.timezone).catch((error) =>
           log.warn("run usage not recorded", { error, kind }),

@@ -25,6 +25,8 @@ export interface QueueEntry {
   prompt: string;
   queuedAt: number;
   messageId?: string;
+  /** An automated entry's chain depth (core/chain.ts): what its run pushes carries one more. */
+  chain?: number;
   /** pi took the prompt into the session. */
   onTaken?(): Promise<void>;
   /** The run settled and its reply went to the router (`taken`: pi had the prompt). */

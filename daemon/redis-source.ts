@@ -39,6 +39,7 @@ export class RedisSource {
           source: "redis",
           replyTo: REDIS_REPLY_TO,
           prompt: prepared.prompt,
+          chain: prepared.chain,
           onTaken: () => handover.taken(),
           onDone: async (reply, taken) => {
             if (prepared.heartbeat) heartbeats.runSettled(reply);
