@@ -205,6 +205,8 @@ test("/events: Redis unreachable is 503 + Retry-After without ioredis' wording",
   } finally {
     offline.disconnect();
   }
+});
+
 test("/spend: only with the API token (401 without, not on /health); today's automated usage with it", async () => {
   const { app, config } = setup();
   await recordSpend(redis, config.prefix, "automated", { runs: 1, input: 100, output: 20, cacheRead: 5, cacheWrite: 0, cost: 0.25 }, Date.now());
