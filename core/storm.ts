@@ -5,7 +5,7 @@
 import type { GatewayEvent } from "./event.ts";
 import { formatBatch, FORMAT_DEFAULTS, isHeartbeat, type FormatOptions, type FormattedBatch } from "./format.ts";
 import { localClock, type LocalClock } from "./local-time.ts";
-import { oneLine } from "./quote.ts";
+import { quoted } from "./quote.ts";
 
 /** The agent's tool for reading the history (extension/events-tool.ts registers it). */
 export const EVENTS_TOOL = "gateway_events";
@@ -42,9 +42,9 @@ function span(group: Group, clock: LocalClock): string {
   return low === high ? `at ${low}` : `${low} to ${high}`;
 }
 
-/** "- build.done ×30000 (10:00 to 12:00)" for the biggest groups, then one line for the rest. */
+/** "- \"build.done\" ×30000 (10:00 to 12:00)" (producer-given names quoted) for the biggest groups, then one line for the rest. */
 function groupLines(title: string, groups: [string, Group][], clock: LocalClock): string[] {
-  const shown = groups.slice(0, STORM_DEFAULTS.groupsShown).map(([name, g]) => `- ${oneLine(name, 80)} ×${g.count} (${span(g, clock)})`);
+  const shown = groups.slice(0, STORM_DEFAULTS.groupsShown).map(([name, g]) => `- ${quoted(name, 80)} ×${g.count} (${span(g, clock)})`);
   const rest = groups.slice(STORM_DEFAULTS.groupsShown);
   if (rest.length > 0) shown.push(`- ${rest.length} more, ${rest.reduce((n, [, g]) => n + g.count, 0)} events together`);
   return [title, ...shown];

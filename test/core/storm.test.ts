@@ -59,9 +59,9 @@ test("storm: 12 000 queued events become one prompt, acknowledged together once 
   assert.equal(prepared.urgent, true);
   assert.ok(prepared.prompt.length <= 16_000, `prompt of ${prepared.prompt.length} chars`);
   assert.match(prepared.prompt, /12000 background events drained at once/);
-  assert.match(prepared.prompt, /id: s5000 · priority: urgent/, "an urgent event late in the storm is listed");
-  assert.match(prepared.prompt, /By type:\n- build\.done ×59\d\d/);
-  assert.match(prepared.prompt, /By source:\n- ci-\d ×3\d\d\d/);
+  assert.match(prepared.prompt, /id: "s5000" · priority: urgent/, "an urgent event late in the storm is listed");
+  assert.match(prepared.prompt, /By type:\n- "build\.done" ×59\d\d/);
+  assert.match(prepared.prompt, /By source:\n- "ci-\d" ×3\d\d\d/);
   assert.match(prepared.prompt, /gateway_events/);
   assert.equal(await redis.llen(keys.inflight(CENTRAL_SESSION)), 12_000, "in flight until pi takes it");
   await handover.taken();

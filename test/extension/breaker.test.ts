@@ -24,16 +24,16 @@ test("breaker: an event the agent pushes from an automated run past maxChainDept
     await waitConnected(pi);
     // The fake model answers "[push:<type>]" by calling gateway_push: an automated run pushing.
     await pushEvent(producer, config, { type: "loop.start", source: "test", payload: { note: "[push:chain.next]" } });
-    await waitUserMessage(pi, "## loop.start");
+    await waitUserMessage(pi, "## Type \"loop.start\"");
     await pollUntil("the pushed event held", async () => (await producer.llen(keys.held(CENTRAL_SESSION))) === 1);
     const [held] = await producer.lrange(keys.held(CENTRAL_SESSION), 0, -1);
     assert.equal(JSON.parse(held!).chain, 1);
     await pollUntil("the status line says so", () => pi.statuses().some((s) => /1 held \(chain too deep/.test(s)));
-    assert.ok(!pi.userMessages().some((m) => m.includes("## chain.next")), "not delivered while held");
+    assert.ok(!pi.userMessages().some((m) => m.includes("## Type \"chain.next\"")), "not delivered while held");
 
     await pi.waitFor("the automated run to end", (l) => l.type === "agent_end");
     await pi.prompt("the human is back");
-    await waitUserMessage(pi, "## chain.next");
+    await waitUserMessage(pi, "## Type \"chain.next\"");
     assert.equal(await producer.llen(keys.held(CENTRAL_SESSION)), 0);
   } finally {
     await pi.kill();

@@ -21,7 +21,7 @@ test("spend: an event's run is recorded as automated, a human's apart; status an
   try {
     await waitConnected(pi);
     await pushEvent(producer, config, { type: "build.done", source: "ci", payload: { ok: true } });
-    await waitUserMessage(pi, "## build.done");
+    await waitUserMessage(pi, "## Type \"build.done\"");
     await pi.waitFor("the event's run to end", (l) => l.type === "agent_end");
     await pollUntil("the automated run recorded", async () => (await readSpend(producer, prefix, Date.now()))[0]!.automated.runs === 1);
     await pi.prompt("hello from the human");
