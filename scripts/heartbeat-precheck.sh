@@ -17,6 +17,7 @@ max_backlog="${PRECHECK_MAX_BACKLOG:-100}"
 if ! status=$(agent-gateway status --json 2>&1); then
   say "agent-gateway status failed (Redis unreachable?): $(printf '%s' "$status" | head -c 500)"
 else
+  # shellcheck disable=SC2016 # the single-quoted text is JavaScript: its ${...} are template literals
   findings=$(printf '%s' "$status" | MAX="$max_backlog" node -e '
     let text = ""; process.stdin.on("data", (d) => (text += d)).on("end", () => {
       const report = JSON.parse(text);
