@@ -88,7 +88,11 @@ export async function run(): Promise<BenchReport> {
             config,
             session: () => ({ session: CENTRAL_SESSION, owner: lease.owner }),
             heartbeats: new Heartbeats({ ...config, heartbeat: { ...config.heartbeat, enabled: false } }, log, () => {}),
-            injector: { hasRoom: () => true, send: (prepared, handover) => void (prompts.push(prepared), handover.taken()) },
+            injector: { hasRoom: () => true, send: (prepared, handover) => {
+              prompts.push(prepared);
+              void handover.taken();
+            },
+          },
             log,
             onChange: (state) => {
               if (state === "idle" && consumer!.report().delivered >= BACKLOG) done();

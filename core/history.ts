@@ -92,7 +92,10 @@ export async function listHistory(redis: Redis, settings: Pick<HistorySettings, 
   let more = false;
   await scan(redis, keys.history(session), query.cursor, (streamId, fields) => {
     if (!matches(fields, query)) return true;
-    if (entries.length === query.limit) return !(more = true);
+    if (entries.length === query.limit) {
+      more = true;
+      return false;
+    }
     const parsed = parseEntry(fields.raw ?? "", settings.maxEventBytes);
     if (parsed.ok) entries.push({ at: streamId, event: parsed.event });
     return true;

@@ -25,7 +25,10 @@ export function runPrecheck(command: string, timeoutMs: number): Promise<Prechec
     let timedOut = false;
     const child = spawn("/bin/sh", ["-c", command], { stdio: ["ignore", "pipe", "pipe"] });
     const collect = (chunk: Buffer) => {
-      if (output.length >= PRECHECK_OUTPUT_CHARS) return void (cut = true);
+      if (output.length >= PRECHECK_OUTPUT_CHARS) {
+        cut = true;
+        return;
+      }
       output += chunk.toString("utf8");
       if (output.length > PRECHECK_OUTPUT_CHARS) [output, cut] = [cutText(output, PRECHECK_OUTPUT_CHARS), true];
     };
