@@ -88,11 +88,13 @@ export async function run(): Promise<BenchReport> {
             config,
             session: () => ({ session: CENTRAL_SESSION, owner: lease.owner }),
             heartbeats: new Heartbeats({ ...config, heartbeat: { ...config.heartbeat, enabled: false } }, log, () => {}),
-            injector: { hasRoom: () => true, send: (prepared, handover) => {
-              prompts.push(prepared);
-              void handover.taken();
+            injector: {
+              hasRoom: () => true,
+              send: (prepared, handover) => {
+                prompts.push(prepared);
+                void handover.taken();
+              },
             },
-          },
             log,
             onChange: (state) => {
               if (state === "idle" && consumer!.report().delivered >= BACKLOG) done();
