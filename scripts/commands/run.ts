@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { constants, hostname } from "node:os";
 import type { Readable, Writable } from "node:stream";
+import { chainFromEnv } from "../../core/chain.ts";
 import { ConfigError, loadConfig, type Config } from "../../core/config.ts";
 import { prioritySchema, type EventInput } from "../../core/event.ts";
 import { pushOrSpool } from "../../core/producer.ts";
@@ -164,7 +165,8 @@ function wanted(notify: (typeof NOTIFY)[number], ok: boolean): boolean {
 }
 
 async function report(config: Config, input: EventInput, io: CommandIO): Promise<void> {
-  const outcome = await pushOrSpool(config, input, { name: "agent-gateway-run" });
+  // Run from inside a gateway-started run (the agent's bash tool), the report carries its chain depth.
+  const outcome = await pushOrSpool(config, { ...input, chain: chainFromEnv(io.env) }, { name: "agent-gateway-run" });
   const notes = outcomeNotes(config, outcome);
   if (!outcome.spooled) notes.unshift(`reported ${input.type} (event ${outcome.ids[0]})`);
   for (const note of notes) io.stderr(`agent-gateway run: ${note}`);

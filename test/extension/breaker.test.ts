@@ -48,3 +48,13 @@ test("breaker: `agent-gateway push` inside a gateway-started run carries the exp
   const [raw] = await producer.lrange(keysFor(prefix).inbox(CENTRAL_SESSION), 0, -1);
   assert.equal(JSON.parse(raw!).chain, 3);
 });
+
+test("breaker: `agent-gateway run` inside a gateway-started run reports with the exported chain depth", async () => {
+  const prefix = server.prefix();
+  const cli = cliHome(server.url, prefix);
+  const result = await cli.run(["run", "--", "true"], { env: { [CHAIN_ENV]: "2" } });
+  assert.equal(result.code, 0, result.stderr);
+  const [raw] = await producer.lrange(keysFor(prefix).inbox(CENTRAL_SESSION), 0, -1);
+  assert.equal(JSON.parse(raw!).type, "job.done");
+  assert.equal(JSON.parse(raw!).chain, 2);
+});
