@@ -575,6 +575,8 @@ install_tier_2() {
   install_template "$REPO/HEARTBEAT.md" "$GW_HOME/HEARTBEAT.md" "heartbeat checklist $GW_HOME/HEARTBEAT.md"
   make_dir "$GW_HOME/logs"
   ensure_api_token
+  # The worker is the heartbeat source: the central pi's watchdog arms before the first heartbeat.
+  set_config watchdog.expectHeartbeats true
   SERVICE_PATH="$(dirname "$(command -v node)"):$(dirname "$(command -v pi)"):$(dirname "$(command -v tmux)"):/usr/local/bin:/usr/bin:/bin"
   local mode
   mode="$(service_mode)"

@@ -109,6 +109,8 @@ export const configSchema = z.strictObject({
     precheckTimeout: duration("30s"),
   }),
   watchdog: section({
+    /** A heartbeat source is installed (setup's tier 2 writes it): arm even before the first heartbeat. */
+    expectHeartbeats: flag(false),
     threshold: optionalDuration,
     checkEvery: optionalDuration,
   }),

@@ -365,11 +365,16 @@ export class Bridge {
   }
 
   /**
-   * The watchdog runs only once heartbeats are expected: one was received in this Redis (the
-   * last-heartbeat key exists) or arrives later; tier 1 has no heartbeat source and no alarm.
+   * The watchdog runs only once heartbeats are expected: the config says a heartbeat source is
+   * installed (tier 2+), one was received in this Redis (the last-heartbeat key exists), or one
+   * arrives later; tier 1 has no heartbeat source and no alarm.
    */
   private async armWatchdog(): Promise<void> {
     if (this.watchdog || !this.config.heartbeat.enabled) return;
+    if (this.config.watchdog.expectHeartbeats) {
+      if (this.identity.role === "central") this.startWatchdog();
+      return;
+    }
     try {
       const seen = await this.link.commands.exists(keysFor(this.config.prefix).lastHeartbeat);
       if (seen && this.identity.role === "central") this.startWatchdog();

@@ -77,10 +77,17 @@ export function unsetKey(file: string, path: string): boolean {
   const data = read(file);
   if (!data) return false;
   const parts = path.split(".");
-  let node: JsonObject | undefined = data;
-  for (const part of parts.slice(0, -1)) node = node?.[part] as JsonObject | undefined;
-  if (!node || !(parts.at(-1)! in node)) return false;
+  const chain: JsonObject[] = [data];
+  for (const part of parts.slice(0, -1)) {
+    const next = chain.at(-1)?.[part];
+    if (!next || typeof next !== "object") return false;
+    chain.push(next as JsonObject);
+  }
+  const node = chain.at(-1)!;
+  if (!(parts.at(-1)! in node)) return false;
   delete node[parts.at(-1)!];
+  // A section left empty by the removal goes too (setup made it for that one key).
+  for (let depth = chain.length - 1; depth > 0 && Object.keys(chain[depth]!).length === 0; depth--) delete chain[depth - 1]![parts[depth - 1]!];
   write(file, data);
   return true;
 }

@@ -57,3 +57,19 @@ test("tier 1 (no heartbeat ever received in this Redis): no watchdog alarm, even
     await pi.kill();
   }
 });
+
+test("tier 2 (config says a heartbeat source is installed) with the worker stopped before any heartbeat: one alarm", async () => {
+  const prefix = server.prefix();
+  const pi = await startPi({
+    redisUrl: server.url,
+    prefix,
+    config: { sweepInterval: "10m", watchdog: { expectHeartbeats: true, threshold: "1s", checkEvery: "100ms" } },
+  });
+  try {
+    await waitConnected(pi);
+    await pollUntil("the watchdog alarm", () => pi.notifications().some((n) => n.notifyType === "error" && /watchdog: no heartbeat/.test(n.message)));
+    assert.equal(pi.notifications().filter((n) => /watchdog: no heartbeat/.test(n.message)).length, 1);
+  } finally {
+    await pi.kill();
+  }
+});

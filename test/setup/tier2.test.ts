@@ -35,7 +35,7 @@ test("bash -s -- 2 < setup.sh succeeds with no terminal and says it uses the fal
   assert.match(result.stdout, /Verify: agent-gateway doctor/);
   const config = JSON.parse(readFileSync(join(box.gatewayHome, "config.json"), "utf8"));
   const { apiToken, ...rest } = config;
-  assert.deepEqual(rest, { worker: { port: workerPort }, redisUrl: redis.url, role: "central" });
+  assert.deepEqual(rest, { worker: { port: workerPort }, redisUrl: redis.url, role: "central", watchdog: { expectHeartbeats: "true" } });
   assert.match(apiToken, /^[A-Za-z0-9_-]{32}$/, "tier 2 makes a random API token");
   assert.equal(statSync(join(box.gatewayHome, "config.json")).mode & 0o777, 0o600);
   assert.ok(!result.stdout.includes(apiToken), "setup never prints the token");
