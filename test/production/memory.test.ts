@@ -8,7 +8,11 @@ import { test } from "node:test";
 import { loadConfig } from "../../core/config.ts";
 import { createLogger } from "../../core/log.ts";
 import { connectRedis, ensureConnected } from "../../core/redis.ts";
-import { ackBatch, drainBatch } from "../../core/drain.ts";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { Consumer } from "../../core/delivery.ts";
+import { HEARTBEAT_TYPE } from "../../core/format.ts";
+import { Heartbeats } from "../../core/heartbeat-intake.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { pushOrSpool } from "../../core/producer.ts";
 import { pushEvents } from "../../core/push.ts";
@@ -19,7 +23,7 @@ import { countSpooled } from "../../core/spool.ts";
 import { createApp } from "../../worker/app.ts";
 import { cliHome } from "../harness/cli.ts";
 import { startRedis } from "../harness/redis.ts";
-import { testConfig } from "../harness/settings.ts";
+import { pollUntil } from "../harness/pi.ts";
 
 const server = await startRedis();
 const admin = server.client();
@@ -83,14 +87,17 @@ test("noeviction and Redis full: push spools saying Redis is full, --no-spool ex
   await admin.flushall();
 });
 
-test("noeviction, Redis filled with events until OOM: the consumer still takes its lease, drains, acks and dead-letters everything; a producer is told Redis is full", async () => {
+test("noeviction, Redis filled with events until OOM: the consumer loop still takes its lease, drains, acks and dead-letters everything; a producer is told Redis is full", async () => {
   await admin.config("SET", "maxmemory-policy", "noeviction");
   const prefix = server.prefix();
-  const config = testConfig(server.url, prefix, { drainBatch: 200 });
+  const home = mkdtempSync(join(tmpdir(), "agent-gateway-full-"));
+  const config = { ...loadConfig({ AGENT_GATEWAY_HOME: home, REDIS_URL: server.url, GATEWAY_PREFIX: prefix }), drainBatch: 200 };
   const keys = keysFor(prefix);
   const redis = await server.consumer();
-  // An entry that fails validation, so the dead-letter path runs on the full Redis too.
+  // An entry that fails validation and a heartbeat (which records its time), so the dead-letter
+  // and heartbeat paths run on the full Redis too.
   await redis.lpush(keys.inbox(CENTRAL_SESSION), "not json");
+  await pushEvents(redis, config, [{ type: HEARTBEAT_TYPE, source: "test" }]);
   // Batches of 2 KB events, halved on each refusal (a refused batch's own arguments count
   // towards maxmemory), then single small ones: Redis ends up full to within one small event.
   let pushed = 0;
@@ -117,18 +124,29 @@ test("noeviction, Redis filled with events until OOM: the consumer still takes i
 
   const lease = { lease: newLease(CENTRAL_SESSION, "central"), ttl: 30_000 };
   assert.deepEqual(await claimLease(redis, prefix, lease), { held: true, handoverAsked: false }, "a lease is taken on a full Redis");
-  const drained = new Set<string>();
-  const dead: string[] = [];
-  for (;;) {
+  let delivered = 0;
+  const consumer = new Consumer({
+    redis,
+    config,
+    session: () => ({ session: CENTRAL_SESSION, owner: lease.lease.owner }),
+    heartbeats: new Heartbeats(config, createLogger({ kind: "test", level: "error" }), () => {}),
+    // pi takes every prompt at once; taken() resolves once the batch is acknowledged.
+    injector: { hasRoom: () => true, send: (prepared, handover) => {
+      delivered += prepared.events;
+      void handover.taken();
+    } },
+    log: createLogger({ kind: "test", level: "error" }),
+  });
+  consumer.wake("test");
+  await pollUntil("everything drained and acknowledged", async () => {
     await claimLease(redis, prefix, lease); // the refresh the lease keeper does
-    const batch = await drainBatch(redis, config, CENTRAL_SESSION, lease.lease.owner);
-    for (const { reason } of batch.deadLettered) dead.push(reason);
-    if (batch.entries.length === 0 && batch.deadLettered.length === 0) break;
-    await ackBatch(redis, config, batch, lease.lease.owner);
-    for (const { event } of batch.entries) drained.add(event.id);
-  }
-  assert.equal(drained.size, pushed, "every acknowledged push drained once");
-  assert.equal(dead.length, 1);
+    return consumer.state === "idle" && (await redis.llen(keys.inbox(CENTRAL_SESSION))) + (await redis.llen(keys.inflight(CENTRAL_SESSION))) === 0;
+  }, 60_000);
+  consumer.stop();
+  assert.equal(consumer.report().lastError, undefined);
+  const dead = (await redis.lrange(keys.dead(CENTRAL_SESSION), 0, -1)).map((raw) => JSON.parse(raw).reason as string);
+  assert.equal(dead.length, 1, dead.join());
+  assert.equal(delivered, pushed + 1, "every acknowledged push delivered, and the heartbeat");
   assert.equal(await redis.llen(keys.inflight(CENTRAL_SESSION)), 0, "every batch acknowledged");
   assert.equal(await redis.llen(keys.inbox(CENTRAL_SESSION)), 0);
   assert.equal(await redis.llen(keys.dead(CENTRAL_SESSION)), 1);
