@@ -140,7 +140,7 @@ test("cluster: the extension in a real pi receives a pushed event and acknowledg
   try {
     assert.match(await waitConnected(pi), /^gateway · connected/);
     await pushEvent(redis, config, { type: "cluster.event", source: "test", payload: { n: 1 } });
-    await waitUserMessage(pi, "## cluster.event");
+    await waitUserMessage(pi, '## Type "cluster.event"');
     await pi.waitFor("the run to end", (l) => l.type === "agent_end");
     const keys = keysFor(prefix);
     await pollUntil("the batch acknowledged", async () => (await redis.llen(keys.inflight(CENTRAL_SESSION))) === 0);
@@ -175,8 +175,10 @@ test("cluster: every script runs on the cluster, and every key it touches is one
   const redis = await clusterClient(config);
   const monitors = await Promise.all(keyNodes(redis).map(({ options: { host, port } }) => new Redis({ host, port }).monitor()));
   const seen: { node: number; args: string[]; source: string }[] = [];
-  monitors.forEach((monitor, node) => monitor.on("monitor", (_time: string, args: string[], source: string) => seen.push({ node, args, source })));
-  test.after(() => monitors.forEach((m) => m.disconnect()));
+  for (const [node, monitor] of monitors.entries()) monitor.on("monitor", (_time: string, args: string[], source: string) => void seen.push({ node, args, source }));
+  test.after(() => {
+    for (const monitor of monitors) monitor.disconnect();
+  });
 
   const ran = await runEveryScript(redis, config);
   assert.deepEqual(ran.sort(), Object.keys(SCRIPT_FILES).sort(), "a new script must be added to runEveryScript");
