@@ -11,7 +11,9 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import { ConfigError, loadConfig, type Config } from "../../core/config.ts";
 import { listDead, requeueDead } from "../../core/dead.ts";
-import { ackBatch, drainBatch } from "../../core/drain.ts";
+import { holdEntries, releaseHeld } from "../../core/chain.ts";
+import { ackBatch, drainBatch, drainMore } from "../../core/drain.ts";
+import { recordHistory } from "../../core/history.ts";
 import { buildEvent } from "../../core/event.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { createLogger } from "../../core/log.ts";
@@ -163,11 +165,16 @@ async function runEveryScript(redis: Redis, config: Config): Promise<string[]> {
   await redis.lpush(keys.inbox("sat-1"), "not json");
   const batch = await drainBatch(redis, config, "sat-1", satellite.lease.owner); // drain + dead-letter
   assert.equal(batch.deadLettered.length, 1);
+  await pushEvents(redis, config, [{ id: "e-6", type: "t", source: "s", originSession: "sat-1" }]);
+  assert.equal(await drainMore(redis, config, batch, satellite.lease.owner, 10, 1 << 20), 1); // drainMore
+  assert.equal(await recordHistory(redis, config, "sat-1", batch.entries), 0); // historyAdd
   assert.equal(await ackBatch(redis, config, batch, satellite.lease.owner), batch.entries.length); // ack
+  await holdEntries(redis, config.prefix, "sat-1", [Buffer.from('{"id":"held-1","type":"t","source":"s","ts":1,"chain":9}')]);
+  assert.equal(await releaseHeld(redis, config.prefix, "sat-1"), 1); // releaseHeld
   const letters = (await listDead(redis, config.prefix, "sat-1")).filter((l) => l.reason === "overflow");
   assert.equal(await requeueDead(redis, config.prefix, "sat-1", letters), 1); // requeue
   assert.equal(await releaseLease(redis, config.prefix, satellite.lease), true); // release
-  return ["lease", "push", "drain", "deadLetter", "ack", "requeue", "release"];
+  return ["lease", "push", "drain", "deadLetter", "drainMore", "historyAdd", "ack", "releaseHeld", "requeue", "release"];
 }
 
 test("cluster: every script runs on the cluster, and every key it touches is one it declared (MONITOR on each master)", async () => {
