@@ -52,6 +52,13 @@ const hostPorts = z
     z.array(z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, "expected host:port")),
   )
   .default([]);
+// One optional Redis Cluster hash tag ({…}, not empty): every key starts with the prefix, so
+// with a tag all of a gateway's keys hash to one slot, as its scripts need on a cluster.
+const PREFIX = /^(?=.{1,64}$)[A-Za-z0-9_.-]*(?:\{[A-Za-z0-9_.-]+\})?[A-Za-z0-9_.-]*$/;
+/** The prefix's hash tag ("agent" for "{agent}"), if it has one. */
+export function hashTag(prefix: string): string | undefined {
+  return /\{([^}]+)\}/.exec(prefix)?.[1];
+}
 const readableFile = z.string().refine((file) => existsSync(file), "no such file (give the path of a PEM file)").optional();
 
 export const configSchema = z.strictObject({
@@ -59,7 +66,11 @@ export const configSchema = z.strictObject({
     .string()
     .default("redis://127.0.0.1:6379")
     .refine((u) => /^rediss?:\/\//.test(u), "must start with redis:// or rediss:// (TLS)"),
-  prefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, _ . - only").default("agent"),
+  // No default here: it depends on the mode (see withDefaultPrefix).
+  prefix: z
+    .string()
+    .regex(PREFIX, "1-64 characters: letters, digits, _ . - and at most one {hash tag}, e.g. agent or {agent}")
+    .optional(),
   role: z.enum(["central", "satellite"]).default("central"),
   session: sessionIdSchema.optional(),
   apiToken: z.string().min(16, "use at least 16 characters").optional(),
@@ -179,7 +190,23 @@ export const configSchema = z.strictObject({
     .default({}),
 });
 
-type Settings = z.output<typeof configSchema>;
+/**
+ * The prefix in force: the seed's `agent` outside cluster mode (its raw key names stay valid),
+ * `{agent}` on a cluster. A cluster prefix without a hash tag is refused with the fix.
+ */
+const withDefaultPrefix = configSchema
+  .superRefine((s, ctx) => {
+    if (s.redis.cluster.length > 0 && s.prefix !== undefined && !hashTag(s.prefix)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["prefix"],
+        message: `in cluster mode the prefix needs a {hash tag} so all of the gateway's keys share one slot: set GATEWAY_PREFIX to "{${s.prefix}}" (or leave it unset for "{agent}")`,
+      });
+    }
+  })
+  .transform((s) => ({ ...s, prefix: s.prefix ?? (s.redis.cluster.length > 0 ? "{agent}" : "agent") }));
+
+type Settings = z.output<typeof withDefaultPrefix>;
 export interface Config extends Settings {
   readonly home: string;
   readonly paths: {
@@ -266,7 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     setPath(raw, field, value);
     fromEnv.set(field, name);
   }
-  const parsed = configSchema.safeParse(raw);
+  const parsed = withDefaultPrefix.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.join(".") || "(config)";

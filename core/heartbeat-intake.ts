@@ -13,6 +13,7 @@ import { isHeartbeat } from "./format.ts";
 import { HEARTBEAT_OK, HeartbeatPolicy } from "./heartbeat.ts";
 import { precheckSection, runPrecheck } from "./precheck.ts";
 import { keysFor } from "./keys.ts";
+import { replyCode } from "./redis-errors.ts";
 import type { Logger } from "./log.ts";
 
 export interface HeartbeatIntake {
@@ -42,7 +43,12 @@ export class Heartbeats {
     if (beats.length === 0) return { events };
     const now = Date.now();
     this.lastReceived = now;
-    await redis.set(keysFor(this.config.prefix).lastHeartbeat, String(now));
+    await redis.set(keysFor(this.config.prefix).lastHeartbeat, String(now)).catch((error: unknown) => {
+      // A full Redis (noeviction) refuses the write; the batch must still be delivered, so the
+      // consumer can drain and free memory. The tripwire file below still records the beat.
+      if (replyCode(error) !== "OOM") throw error;
+      this.log.warn("Redis is full: the last-heartbeat time was not recorded", { error: (error as Error).message });
+    });
     this.touchTripwire(now);
     this.onBeat();
     const decision = this.policy.decide();

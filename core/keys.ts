@@ -1,6 +1,8 @@
 // Every Redis key and channel name the gateway uses, in one place. The defaults are
 // byte-compatible with the seed's shell commands: agent:events:<sid>, agent:notify:<sid>,
-// agent:gateway:sessions.
+// agent:gateway:sessions. Every key starts with the prefix, so on a cluster the prefix's hash
+// tag ({agent}) puts all of them in one slot, as the scripts and pipelines need: a key built
+// anywhere else would break cluster mode, so new keys get a builder here.
 
 /** The always-on session that receives every event. */
 export const CENTRAL_SESSION = "gateway";
@@ -52,6 +54,8 @@ export interface Keys {
   scheduleSpent(id: string): string;
   /** When a config schedule was first seen (ms): its creation, for `every` and catch-up. */
   scheduleCreated(id: string): string;
+  /** doctor's throw-away key for trying each command the gateway needs (deleted again). */
+  doctorProbe(token: string): string;
 }
 
 // The last prefix's keys are kept: producers ask for every push, and building twenty closures
@@ -95,6 +99,7 @@ function makeKeys(prefix: string): Keys {
     schedules: `${p}gateway:schedules`,
     scheduleSpent: (id) => `${p}gateway:schedule-spent:${id}`,
     scheduleCreated: (id) => `${p}gateway:schedule-created:${id}`,
+    doctorProbe: (token) => `${p}gateway:doctor-probe:${token}`,
   };
 }
 

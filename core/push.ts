@@ -45,22 +45,34 @@ async function pushBuilt(redis: Redis, settings: PushSettings, built: readonly B
   const window = settings.pushDedupeWindow;
   // The window of the moment of sending, so an id is remembered a full window from then on.
   const current = window > 0 ? Math.floor(Date.now() / window) : 0;
-  const args: (string | number)[] = [
-    CENTRAL_SESSION,
-    settings.inboxCap,
-    window > 0 ? (current + 2) * window : 0,
-    // The script appends session ids to these, so key names are made in keys.ts alone.
-    keys.inbox(""),
-    keys.notify(""),
-    keys.lease(""),
-    keys.dead(""),
-  ];
-  for (const { event, json } of built) args.push(event.id, json, event.originSession ?? "");
+  // Every key the script touches is passed (a cluster refuses undeclared ones): the central
+  // inbox, and each distinct origin session's lease, inbox and dead-letter list.
+  const central = [keys.inbox(CENTRAL_SESSION), keys.dead(CENTRAL_SESSION)];
+  const originKeys: string[] = [];
+  const originArgs: string[] = [];
+  const originNumber = new Map<string, number>();
+  const eventArgs: (string | number)[] = [];
+  for (const { event, json } of built) {
+    const origin = event.originSession;
+    let n = 0;
+    if (origin !== undefined && origin !== CENTRAL_SESSION) {
+      n = originNumber.get(origin) ?? 0;
+      if (n === 0) {
+        n = originNumber.size + 1;
+        originNumber.set(origin, n);
+        originKeys.push(keys.lease(origin), keys.inbox(origin), keys.dead(origin));
+        originArgs.push(origin, keys.notify(origin));
+      }
+    }
+    eventArgs.push(event.id, json, n);
+  }
+  const head = [CENTRAL_SESSION, settings.inboxCap, window > 0 ? (current + 2) * window : 0, keys.notify(CENTRAL_SESSION), originNumber.size];
   const reached = (await runScript(
     redis,
     "push",
-    [keys.overflow, keys.pushedIds(current), keys.pushedIds(current - 1)],
-    args,
+    // concat, not spread: a batch may pass the argument limit
+    [keys.overflow, keys.pushedIds(current), keys.pushedIds(current - 1), ...central].concat(originKeys),
+    (head as (string | number)[]).concat(originArgs, eventArgs),
   )) as number[];
   return built.map(({ event }, i) => ({
     id: event.id,

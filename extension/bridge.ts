@@ -8,7 +8,7 @@
 // in-flight batch stay in Redis for it).
 import type { ExtensionAPI, ExtensionContext } from "@mariozechner/pi-coding-agent";
 import { watchdogThreshold, type Config } from "../core/config.ts";
-import { maskUrl } from "../core/redis.ts";
+import { describeTarget } from "../core/redis.ts";
 import { newestDead, type DeadLetter } from "../core/dead.ts";
 import { CENTRAL_SESSION, inboxesOf, keysFor } from "../core/keys.ts";
 import { watchCentral, type CentralWatch } from "../core/central-watch.ts";
@@ -98,7 +98,7 @@ export class Bridge {
     this.sweep = setInterval(() => this.delivery.wake("sweep"), config.sweepInterval);
     this.sweep.unref();
     this.render();
-    log.info("extension started", { ...this.identity, redisUrl: maskUrl(config.redisUrl) });
+    log.info("extension started", { ...this.identity, redisUrl: describeTarget(config) });
   }
 
   /** session_start again on the same instance (pi fires it twice after some RPC commands). */
@@ -163,7 +163,7 @@ export class Bridge {
       identity: this.identity,
       demoted: this.demoted,
       link: this.linkState(),
-      redisUrl: maskUrl(this.config.redisUrl),
+      redisUrl: describeTarget(this.config),
       backlog: this.backlog,
       inflight: 0,
       dead: 0,

@@ -9,6 +9,11 @@
   Refused for a caller whose owner token does not hold the session's lease, so two consumers
   never drain one inbox or take one in-flight batch.
 
+  Runs on a full Redis (maxmemory + noeviction): Redis refuses a script only when its first
+  write can grow memory, so each path writes a removal first (ZREMRANGEBYSCORE, LTRIM) and
+  the moves that follow are let through. No script flag (Redis 7's allow-oom) is used: this
+  keeps working on Redis 6 and earlier, where a shebang line does not compile.
+
   KEYS[1]  session lease key
   KEYS[2]  in-flight list (oldest first)
   KEYS[3]  acknowledged-ids sorted set (score = ack time, ms)

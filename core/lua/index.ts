@@ -42,6 +42,12 @@ export function resolveLua(file: string, dir: URL = LUA_DIR, seen = new Set<stri
   } catch (error) {
     throw new Error(`Lua file ${file} not found in ${dir.pathname} (${(error as Error).message})`);
   }
+  // Redis 7 reads script flags from a `#!lua flags=…` first line; anywhere else it is a syntax
+  // error. Includes are expanded below it, so it stays first and counts in the content hash.
+  const isInclude = seen.size > 1;
+  if (isInclude ? /^#!/m.test(text) : /\n#!/.test(text)) {
+    throw new Error(`Lua file ${file}: a #! line belongs on the first line of a script, not ${isInclude ? "in an include" : "further down"}`);
+  }
   return text.replace(INCLUDE, (_line, name: string) => {
     const included = name.endsWith(".lua") ? name : `${name}.lua`;
     return seen.has(included) ? "" : resolveLua(included, dir, seen);

@@ -6,6 +6,9 @@
   seen, so it cannot block the session for ever. An explicit claim finding a default-role
   holder files a handover request (KEYS[3]) and publishes "handover" on ARGV[7]; the holder's
   next refresh returns 'handover' until it releases.
+  Takes and refreshes leases on a full Redis (maxmemory + noeviction), so a consumer can go on
+  draining it: Redis refuses a script only when its first write can grow memory, so the first
+  write of those paths cannot (PEXPIRE, DEL). A handover request is refused then.
 
   KEYS[1]  lease key (string, JSON, with TTL)
   KEYS[2]  registered sessions set
@@ -33,12 +36,14 @@ if holder == 'other' and not (ARGV[5] ~= '' and current == ARGV[5]) then
   end
   return current
 end
-redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
-redis.call('SADD', KEYS[2], ARGV[1])
+local asker = false
 if holder == 'mine' then
-  local asker = redis.call('GET', KEYS[3])
-  if asker and asker ~= ARGV[2] then return 'handover' end
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  asker = redis.call('GET', KEYS[3])
 else
   redis.call('DEL', KEYS[3])
 end
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+redis.call('SADD', KEYS[2], ARGV[1])
+if asker and asker ~= ARGV[2] then return 'handover' end
 return false

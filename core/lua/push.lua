@@ -11,21 +11,38 @@
   the batch is a duplicate too. A lone event costs one HEXISTS and one HSETNX; a batch costs two
   HMGETs and one HSET whatever its size.
 
+  Every key is declared (a cluster needs that): the caller lists the central inbox and, for
+  each distinct origin session of the batch, its lease, inbox and dead-letter list.
+  Under maxmemory + noeviction a full Redis refuses this script: its first write adds (HSETNX,
+  HSET or LPUSH), and Redis refuses a script whose first write can grow memory.
+
   KEYS[1]  overflow counter hash (field = session id)
   KEYS[2]  pushed ids of the current window (hash)
   KEYS[3]  pushed ids of the previous window (hash)
+  KEYS[4]  central inbox
+  KEYS[5]  central dead-letter list
+  KEYS[6..] 3 per origin session n = 1, 2, ...: its lease, inbox, dead-letter list
   ARGV[1]  central session id
   ARGV[2]  inbox cap (0 = unbounded)
   ARGV[3]  when KEYS[2] expires, unix ms (0 = no idempotency check)
-  ARGV[4..7] key prefixes a session id is appended to: inbox, notify channel, lease, dead letters
-  ARGV[8..] 3 per event: event id, event JSON, origin session id ('' = none)
+  ARGV[4]  central notify channel
+  ARGV[5]  number of origin sessions m
+  ARGV[6..5+2m] 2 per origin session n: its id, its notify channel
+  ARGV[6+2m..] 3 per event: event id, event JSON, origin session number n (0 = none)
   Returns: one integer per event: inboxes reached; 0 = duplicate (its id was already pushed)
 ]]
 --- @include "includes/dead-record"
 local central, cap, expireAt = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local inboxPrefix, notifyPrefix, leasePrefix, deadPrefix = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local FIRST = 8
+local origins = tonumber(ARGV[5])
+local FIRST = 6 + 2 * origins
 local count = (#ARGV - FIRST + 1) / 3
+
+-- Target 0 is the central inbox; target n the n-th origin session's.
+local function target(n)
+  if n == 0 then return { sid = central, inbox = KEYS[4], dead = KEYS[5], notify = ARGV[4] } end
+  local k = 6 + 3 * (n - 1)
+  return { sid = ARGV[6 + 2 * (n - 1)], lease = KEYS[k], inbox = KEYS[k + 1], dead = KEYS[k + 2], notify = ARGV[7 + 2 * (n - 1)] }
+end
 
 -- Lua's unpack() is bounded by the C stack: one call takes at most this many values.
 local CHUNK = 1000
@@ -68,27 +85,30 @@ else
 end
 if expireAt > 0 then redis.call('PEXPIREAT', KEYS[2], expireAt) end
 
-local targets, order = { [central] = {} }, { central }
-local centralEntries = targets[central]
+local targets, order = { [0] = target(0) }, { 0 }
+targets[0].entries = {}
 local alive = {}
 local results = {}
 for k = 1, count do
   local reached = 0
   if fresh[k] then
     local i = FIRST + 3 * (k - 1)
-    local json, origin = ARGV[i + 1], ARGV[i + 2]
+    local json, origin = ARGV[i + 1], tonumber(ARGV[i + 2])
+    local centralEntries = targets[0].entries
     centralEntries[#centralEntries + 1] = json
     reached = 1
-    if origin ~= '' and origin ~= central then
+    if origin > 0 then
       if alive[origin] == nil then
-        alive[origin] = redis.call('EXISTS', leasePrefix .. origin) == 1
+        local t = target(origin)
+        alive[origin] = redis.call('EXISTS', t.lease) == 1
         if alive[origin] then
-          targets[origin] = {}
+          t.entries = {}
+          targets[origin] = t
           order[#order + 1] = origin
         end
       end
       if alive[origin] then
-        local entries = targets[origin]
+        local entries = targets[origin].entries
         entries[#entries + 1] = json
         reached = 2
       end
@@ -97,19 +117,19 @@ for k = 1, count do
   results[k] = reached
 end
 
-for _, sid in ipairs(order) do
-  local entries, inbox = targets[sid], inboxPrefix .. sid
-  if #entries > 0 then
-    local length = callChunked('LPUSH', inbox, entries)
+for _, n in ipairs(order) do
+  local t = targets[n]
+  if #t.entries > 0 then
+    local length = callChunked('LPUSH', t.inbox, t.entries)
     if type(length) == 'table' then length = length[#length] end
     if cap > 0 and length > cap then
       for _ = 1, length - cap do
-        local oldest = redis.call('RPOP', inbox)
-        redis.call('LPUSH', deadPrefix .. sid, deadRecord('overflow', oldest))
+        local oldest = redis.call('RPOP', t.inbox)
+        redis.call('LPUSH', t.dead, deadRecord('overflow', oldest))
       end
-      redis.call('HINCRBY', KEYS[1], sid, length - cap)
+      redis.call('HINCRBY', KEYS[1], t.sid, length - cap)
     end
-    redis.call('PUBLISH', notifyPrefix .. sid, 'event')
+    redis.call('PUBLISH', t.notify, 'event')
   end
 end
 return results

@@ -9,6 +9,8 @@
   Returns: number of entries moved
 ]]
 local held = redis.call('LRANGE', KEYS[1], 0, -1)
+-- The removal first: on a full Redis (noeviction) a script whose first write adds is refused.
+redis.call('DEL', KEYS[1])
 for _, raw in ipairs(held) do
   local ok, event = pcall(cjson.decode, raw)
   if ok and type(event) == 'table' then
@@ -17,5 +19,4 @@ for _, raw in ipairs(held) do
   end
   redis.call('RPUSH', KEYS[2], raw)
 end
-redis.call('DEL', KEYS[1])
 return #held

@@ -37,7 +37,7 @@ export async function centralHolderCheck(ctx: DoctorContext): Promise<CheckResul
   const expected = tier4 ? "the daemon" : `the pi in tmux session "${TMUX_SESSION}"`;
   let raw: string | null;
   try {
-    raw = await withProducer(ctx.config.redisUrl, "agent-gateway-doctor", (redis) => redis.get(keysFor(ctx.config.prefix).lease(CENTRAL_SESSION)));
+    raw = await withProducer(ctx.config, "agent-gateway-doctor", (redis) => redis.get(keysFor(ctx.config.prefix).lease(CENTRAL_SESSION)));
   } catch {
     return result("central holder", "skip", "Redis unreachable (see the redis line)");
   }

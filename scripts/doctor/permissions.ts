@@ -3,6 +3,7 @@
 // NOPERM names the missing permission instead of failing later in a push or drain.
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
+import { keysFor } from "../../core/keys.ts";
 import { replyCode } from "../../core/redis-errors.ts";
 import { result, type CheckResult } from "./check.ts";
 
@@ -31,8 +32,9 @@ const OPTIONAL: Probe[] = [
 ];
 
 async function denied(redis: Redis, probes: Probe[], prefix: string): Promise<string[]> {
-  const key = `${prefix}:gateway:doctor-probe:${randomBytes(4).toString("hex")}`;
-  const channel = `${prefix}:notify:doctor-probe`;
+  const keys = keysFor(prefix);
+  const key = keys.doctorProbe(randomBytes(4).toString("hex"));
+  const channel = keys.notify("doctor-probe");
   const missing: string[] = [];
   for (const [command, run] of probes) {
     try {

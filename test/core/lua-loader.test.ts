@@ -42,6 +42,20 @@ test("lua: an include is pulled in once; a missing one names the file", () => {
   assert.throws(() => resolveLua("broken.lua", url), /includes\/missing\.lua not found/);
 });
 
+test("lua: a #! flags line stays the script's first line above its includes; one in an include or further down is refused", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lua-shebang-"));
+  mkdirSync(join(dir, "includes"));
+  writeFileSync(join(dir, "includes", "a.lua"), "local A = 1\n");
+  writeFileSync(join(dir, "includes", "flagged.lua"), "#!lua flags=allow-oom\nlocal B = 2\n");
+  writeFileSync(join(dir, "main.lua"), '#!lua flags=allow-oom\n--- @include "includes/a"\nreturn A\n');
+  writeFileSync(join(dir, "via-include.lua"), '--- @include "includes/flagged"\nreturn B\n');
+  writeFileSync(join(dir, "late.lua"), "local C = 3\n#!lua flags=allow-oom\nreturn C\n");
+  const url = pathToFileURL(dir + "/");
+  assert.equal(resolveLua("main.lua", url), "#!lua flags=allow-oom\nlocal A = 1\n\nreturn A\n");
+  assert.throws(() => resolveLua("via-include.lua", url), /flagged\.lua: a #! line belongs on the first line of a script, not in an include/);
+  assert.throws(() => resolveLua("late.lua", url), /late\.lua: a #! line belongs on the first line of a script, not further down/);
+});
+
 test("lua: names carry a content hash, distinct per script, stable across calls", () => {
   const commands = names.map(commandName);
   assert.equal(new Set(commands).size, names.length);

@@ -1,16 +1,29 @@
 // maxmemory 20mb: an evicting policy (allkeys-lru) makes doctor and status warn with the fix;
 // under noeviction a full Redis refuses pushes with "Redis is full (maxmemory 20mb reached)":
-// the CLI spools with that warning, --no-spool exits 75, the worker answers 503 + Retry-After.
+// the CLI spools with that warning, --no-spool exits 75, the worker answers 503 + Retry-After;
+// and the consumer can still drain a Redis its events filled (lease, drain, ack, dead letters).
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadConfig } from "../../core/config.ts";
 import { createLogger } from "../../core/log.ts";
 import { connectRedis, ensureConnected } from "../../core/redis.ts";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { Consumer } from "../../core/delivery.ts";
+import { HEARTBEAT_TYPE } from "../../core/format.ts";
+import { Heartbeats } from "../../core/heartbeat-intake.ts";
+import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
+import { pushOrSpool } from "../../core/producer.ts";
+import { pushEvents } from "../../core/push.ts";
+import { redisFailure } from "../../core/redis.ts";
+import { RedisFullError } from "../../core/redis-errors.ts";
+import { claimLease, newLease, releaseLease } from "../../core/sessions.ts";
 import { countSpooled } from "../../core/spool.ts";
 import { createApp } from "../../worker/app.ts";
 import { cliHome } from "../harness/cli.ts";
 import { startRedis } from "../harness/redis.ts";
+import { pollUntil } from "../harness/pi.ts";
 
 const server = await startRedis();
 const admin = server.client();
@@ -71,5 +84,74 @@ test("noeviction and Redis full: push spools saying Redis is full, --no-spool ex
     redis.disconnect();
     await log.close();
   }
+  await admin.flushall();
+});
+
+test("noeviction, Redis filled with events until OOM: the consumer loop still takes its lease, drains, acks and dead-letters everything; a producer is told Redis is full", async () => {
+  await admin.config("SET", "maxmemory-policy", "noeviction");
+  const prefix = server.prefix();
+  const home = mkdtempSync(join(tmpdir(), "agent-gateway-full-"));
+  const config = { ...loadConfig({ AGENT_GATEWAY_HOME: home, REDIS_URL: server.url, GATEWAY_PREFIX: prefix }), drainBatch: 200 };
+  const keys = keysFor(prefix);
+  const redis = await server.consumer();
+  // An entry that fails validation and a heartbeat (which records its time), so the dead-letter
+  // and heartbeat paths run on the full Redis too.
+  await redis.lpush(keys.inbox(CENTRAL_SESSION), "not json");
+  await pushEvents(redis, config, [{ type: HEARTBEAT_TYPE, source: "test" }]);
+  // Batches of 2 KB events, halved on each refusal (a refused batch's own arguments count
+  // towards maxmemory), then single small ones: Redis ends up full to within one small event.
+  let pushed = 0;
+  let refusal: unknown;
+  const phases = [...[256, 64, 16, 4, 1].map((size) => ({ size, blob: 2000 })), { size: 1, blob: 0 }];
+  for (const { size, blob } of phases) {
+    for (;;) {
+      const batch = Array.from({ length: size }, (_, i) => ({ id: `fill-${pushed + i}`, type: "fill", source: "test", payload: { blob: "y".repeat(blob) } }));
+      try {
+        pushed += (await pushEvents(redis, config, batch)).length;
+      } catch (error) {
+        refusal = redisFailure(redis, error);
+        break;
+      }
+    }
+  }
+  assert.ok(refusal instanceof RedisFullError, String(refusal));
+  assert.ok(pushed > 1000, `only ${pushed} events fitted`);
+  await assert.rejects(admin.set("probe", "x".repeat(4096)), /OOM/, "Redis is really full");
+  await assert.rejects(
+    pushOrSpool(config, { type: "one.more", source: "test", payload: { blob: "z".repeat(1000) } }, { spool: false }),
+    (error: Error) => error instanceof RedisFullError && /^Redis is full \(maxmemory 20mb reached\)/.test(error.message),
+  );
+
+  const lease = { lease: newLease(CENTRAL_SESSION, "central"), ttl: 30_000 };
+  assert.deepEqual(await claimLease(redis, prefix, lease), { held: true, handoverAsked: false }, "a lease is taken on a full Redis");
+  let delivered = 0;
+  const consumer = new Consumer({
+    redis,
+    config,
+    session: () => ({ session: CENTRAL_SESSION, owner: lease.lease.owner }),
+    heartbeats: new Heartbeats(config, createLogger({ kind: "test", level: "error" }), () => {}),
+    // pi takes every prompt at once; taken() resolves once the batch is acknowledged.
+    injector: { hasRoom: () => true, send: (prepared, handover) => {
+      delivered += prepared.events;
+      void handover.taken();
+    } },
+    log: createLogger({ kind: "test", level: "error" }),
+  });
+  consumer.wake("test");
+  await pollUntil("everything drained and acknowledged", async () => {
+    await claimLease(redis, prefix, lease); // the refresh the lease keeper does
+    return consumer.state === "idle" && (await redis.llen(keys.inbox(CENTRAL_SESSION))) + (await redis.llen(keys.inflight(CENTRAL_SESSION))) === 0;
+  }, 60_000);
+  consumer.stop();
+  assert.equal(consumer.report().lastError, undefined);
+  const dead = (await redis.lrange(keys.dead(CENTRAL_SESSION), 0, -1)).map((raw) => JSON.parse(raw).reason as string);
+  assert.equal(dead.length, 1, dead.join());
+  assert.equal(delivered, pushed + 1, "every acknowledged push delivered, and the heartbeat");
+  assert.equal(await redis.llen(keys.inflight(CENTRAL_SESSION)), 0, "every batch acknowledged");
+  assert.equal(await redis.llen(keys.inbox(CENTRAL_SESSION)), 0);
+  assert.equal(await redis.llen(keys.dead(CENTRAL_SESSION)), 1);
+  assert.equal(await releaseLease(redis, prefix, lease.lease), true);
+  // Drained, Redis takes pushes again.
+  assert.equal((await pushEvents(redis, config, [{ type: "after.drain", source: "test" }]))[0]!.delivered, 1);
   await admin.flushall();
 });
