@@ -19,7 +19,9 @@ const PRODUCERS = 4;
 const EVENTS_PER_PRODUCER = 2_000;
 const KILLS = 5;
 // The default-sized lease (10 s) outlives every restart gap: only the takeover makes them central.
-const PI_CONFIG = { leaseTtl: "10s", drainBatch: 50, inboxCap: 0, sweepInterval: "2s" };
+// This fault is about takeover, not storms: one prompt per batch of 50, every event listed, so
+// the tally can find each id in what pi took (a storm would summarise the backlog behind a restart).
+const PI_CONFIG = { leaseTtl: "10s", drainBatch: 50, inboxCap: 0, sweepInterval: "2s", storm: { maxEvents: 50, listed: 50 } };
 
 const server = await startRedis();
 
