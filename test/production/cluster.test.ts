@@ -180,11 +180,13 @@ async function runEveryScript(redis: Redis, config: Config): Promise<string[]> {
 test("cluster: every script runs on the cluster, and every key it touches is one it declared (MONITOR on each master)", async () => {
   const config = clusterConfig("{scripts}");
   const redis = await clusterClient(config);
-  const monitors = await Promise.all(keyNodes(redis).map(({ options: { host, port } }) => new Redis({ host, port }).monitor()));
+  // monitor() opens a connection of its own: the client it came from is closed too, or it keeps reconnecting after the cluster stops.
+  const clients = keyNodes(redis).map(({ options: { host, port } }) => new Redis({ host, port }));
+  const monitors = await Promise.all(clients.map((client) => client.monitor()));
   const seen: { node: number; args: string[]; source: string }[] = [];
   for (const [node, monitor] of monitors.entries()) monitor.on("monitor", (_time: string, args: string[], source: string) => void seen.push({ node, args, source }));
   test.after(() => {
-    for (const monitor of monitors) monitor.disconnect();
+    for (const connection of [...monitors, ...clients]) connection.disconnect();
   });
 
   const ran = await runEveryScript(redis, config);
