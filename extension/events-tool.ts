@@ -43,7 +43,7 @@ export function registerEventsTool(pi: ExtensionAPI): void {
     async execute(_id, params) {
       const config = loadConfig();
       const session = process.env.GATEWAY_SESSION ?? CENTRAL_SESSION;
-      const view = await withProducer(config.redisUrl, "agent-gateway:events-tool", async (redis) => {
+      const view = await withProducer(config, "agent-gateway:events-tool", async (redis) => {
         const options = { maxChars: FORMAT_DEFAULTS.maxPromptChars, timeZone: config.heartbeat.timezone, session };
         if (params.action === "get") {
           if (!params.id) throw new Error("get needs an id");

@@ -30,7 +30,7 @@ async function act(params: Params): Promise<string> {
   const config = loadConfig();
   const signer = loadSigner(config.home);
   const clock = localClock(config.heartbeat.timezone);
-  return withProducer(config.redisUrl, "agent-gateway:schedule-tool", async (redis) => {
+  return withProducer(config, "agent-gateway:schedule-tool", async (redis) => {
     if (params.action === "list") {
       const { schedules } = await viewSchedules(redis, config, signer);
       if (schedules.length === 0) return "no schedules";
