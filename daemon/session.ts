@@ -4,16 +4,12 @@
 // the run's text; `abort()` stops it, and replaces a session that will not stop.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  createAgentSessionFromServices,
-  createAgentSessionRuntime,
-  createAgentSessionServices,
-  getAgentDir,
+import type {
+  AgentSession,
+  AgentSessionEvent,
+  AgentSessionRuntime,
+  CreateAgentSessionRuntimeFactory,
   SessionManager,
-  type AgentSession,
-  type AgentSessionEvent,
-  type AgentSessionRuntime,
-  type CreateAgentSessionRuntimeFactory,
 } from "@mariozechner/pi-coding-agent";
 import type { Logger } from "../core/log.ts";
 import { ensurePrivateDir, narrow, PRIVATE_FILE } from "../core/private-files.ts";
@@ -59,6 +55,10 @@ function assistantText(message: { role: string; content?: unknown }): string {
     .trim();
 }
 
+/** pi's SDK: an ES module only, and the CLI bundle is CommonJS (dist/cli.cjs), so it is loaded
+ * with import() when a daemon opens its session, and no other command pays for it. */
+type PiSdk = typeof import("@mariozechner/pi-coding-agent");
+
 export class PiSession {
   private runtime!: AgentSessionRuntime;
   private unsubscribe: (() => void) | undefined;
@@ -67,14 +67,17 @@ export class PiSession {
   private readonly pointer: string;
   private readonly sessionDir: string;
 
-  private constructor(private readonly options: PiSessionOptions) {
+  private constructor(
+    private readonly options: PiSessionOptions,
+    private readonly sdk: PiSdk,
+  ) {
     this.sessionDir = join(options.stateDir, "sessions");
     this.pointer = join(options.stateDir, "current-session");
   }
 
   static async open(options: PiSessionOptions): Promise<PiSession> {
     process.env[EMBEDDED_ENV] = "1";
-    const pi = new PiSession(options);
+    const pi = new PiSession(options, await import("@mariozechner/pi-coding-agent"));
     // Conversations are private: the directories 0700, every session file 0600.
     ensurePrivateDir(options.stateDir);
     ensurePrivateDir(pi.sessionDir);
@@ -101,21 +104,21 @@ export class PiSession {
     if (existsSync(this.pointer)) {
       const file = readFileSync(this.pointer, "utf8").trim();
       // The pointer names a file not yet written (a /new with no reply yet): start fresh.
-      return file && existsSync(file) ? SessionManager.open(file, this.sessionDir, cwd) : SessionManager.create(cwd, this.sessionDir);
+      return file && existsSync(file) ? this.sdk.SessionManager.open(file, this.sessionDir, cwd) : this.sdk.SessionManager.create(cwd, this.sessionDir);
     }
-    return SessionManager.continueRecent(cwd, this.sessionDir);
+    return this.sdk.SessionManager.continueRecent(cwd, this.sessionDir);
   }
 
   private async start(sessionManager: SessionManager): Promise<void> {
     const { cwd, log } = this.options;
-    const agentDir = this.options.agentDir ?? getAgentDir();
+    const agentDir = this.options.agentDir ?? this.sdk.getAgentDir();
     const factory: CreateAgentSessionRuntimeFactory = async ({ cwd, agentDir, sessionManager, sessionStartEvent }) => {
       // Services first: extensions' providers are registered before the model is resolved.
-      const services = await createAgentSessionServices({ cwd, agentDir });
-      const created = await createAgentSessionFromServices({ services, sessionManager, sessionStartEvent });
+      const services = await this.sdk.createAgentSessionServices({ cwd, agentDir });
+      const created = await this.sdk.createAgentSessionFromServices({ services, sessionManager, sessionStartEvent });
       return { ...created, services, diagnostics: services.diagnostics };
     };
-    this.runtime = await createAgentSessionRuntime(factory, { cwd, agentDir, sessionManager });
+    this.runtime = await this.sdk.createAgentSessionRuntime(factory, { cwd, agentDir, sessionManager });
     for (const d of this.runtime.diagnostics) log[d.type === "error" ? "error" : "info"]("pi: " + d.message);
     if (this.runtime.modelFallbackMessage) log.warn("pi: " + this.runtime.modelFallbackMessage);
     this.runtime.setRebindSession(() => this.bind());
@@ -197,7 +200,7 @@ export class PiSession {
     const file = this.sessionFile;
     this.unsubscribe?.();
     void this.runtime.dispose().catch(() => {});
-    await this.start(file && existsSync(file) ? SessionManager.open(file, this.sessionDir, this.options.cwd) : this.resumeTarget());
+    await this.start(file && existsSync(file) ? this.sdk.SessionManager.open(file, this.sessionDir, this.options.cwd) : this.resumeTarget());
   }
 
   /** Starts a fresh session file (the `/new` command). The caller makes sure no run is active. */

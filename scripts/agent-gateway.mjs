@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // The `agent-gateway` command: runs the build in dist/ (bundled by scripts/build.mjs, no
-// TypeScript at run time). A missing build stops with the command that makes one; one older than
+// TypeScript at run time), through V8's code cache (scripts/compile-cache.mjs). A missing build stops with the command that makes one; one older than
 // the sources (after `git pull` or an edit) still runs, with a warning naming that command.
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildCommand, buildState } from "./build-state.mjs";
+import { loadWithCodeCache } from "./compile-cache.mjs";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const build = buildState(root);
@@ -22,5 +23,7 @@ for (const stream of [process.stdout, process.stderr]) {
     throw error;
   });
 }
-const { main } = await import("../dist/scripts/cli.js");
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const cli = loadWithCodeCache(`${root}/dist/cli.cjs`, argv[0] ?? "help");
+process.exitCode = await cli.exports.main(argv);
+cli.save();

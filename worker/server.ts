@@ -6,15 +6,13 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createAdaptorServer } from "@hono/node-server";
-import { serve } from "inngest/hono";
 import type { Config } from "../core/config.ts";
 import { loadSigner } from "../core/signing.ts";
 import type { Logger } from "../core/log.ts";
 import { connectRedis } from "../core/redis.ts";
 import { createApp, INNGEST_PATH } from "./app.ts";
 import type { SchedulerInfo, WorkerContext } from "./context.ts";
-import { createInngestClient, inngestSetup } from "./inngest/client.ts";
-import { gatewayFunctions } from "./inngest/functions.ts";
+import { inngestSetup } from "./inngest/setup.ts";
 import { syncWithInngest } from "./inngest/sync.ts";
 import { watchSchedules } from "./schedule-jobs.ts";
 import { startLocalScheduler } from "./scheduler.ts";
@@ -96,10 +94,10 @@ export async function startWorker(config: Config, options: WorkerOptions): Promi
   );
   await Promise.race([connected, sleep(REDIS_GRACE_MS, undefined, { ref: false })]);
 
-  let handler: ReturnType<typeof serve> | undefined;
+  let handler: Parameters<typeof createApp>[1];
   if (setup) {
-    const client = createInngestClient(config, setup, log);
-    handler = serve({ client, functions: gatewayFunctions(client, target, schedule), serveOrigin: config.worker.serveOrigin });
+    const { inngestHandler } = await import("./inngest/client.ts");
+    handler = inngestHandler(config, setup, target, schedule, log);
     ctx.scheduler = { mode: "inngest", inngest: setup.kind, ...schedule };
     if (setup.kind === "dev" && !LOOPBACK.has(host)) {
       log.warn(`Inngest dev mode accepts unsigned calls, and this worker listens on ${host}: anyone who can reach it can run its functions. Bind to 127.0.0.1 or use a signing key.`);

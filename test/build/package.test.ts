@@ -1,12 +1,13 @@
 // The build users run: `npm pack`, then `npm install -g <tarball>` into a throwaway prefix, then
 // `agent-gateway push` from that install against a real redis-server; every export resolves with
 // its types, and every `import … from "agent-gateway…"` line shown in README.md and docs/ resolves
-// to names the package exports. `push` reaches none of the worker's, daemon's or pi's packages.
+// to names the package exports. `push` loads none of the worker's, daemon's or pi's packages.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { after, test } from "node:test";
 import { REPO } from "../harness/sandbox.ts";
 import { startRedis } from "../harness/redis.ts";
@@ -63,26 +64,28 @@ test("every import line in README.md and docs/ resolves to names the package exp
   }
 });
 
-test("push's module graph (from dist/) reaches no worker, daemon or pi package", () => {
+test("push loads no worker, daemon or pi package (every module it requires or imports, traced at run time)", () => {
   // croner is allowed: config validation checks schedules' cron fields in every process (exit 78 at start-up), ~9 ms.
   const forbidden = /^(hono|@hono\/|grammy|inngest|ws$|@mariozechner\/)/;
-  const entry = join(REPO, "dist", "scripts", "cli.js");
-  const push = readdirSync(join(REPO, "dist", "chunks")).find((f) => /^push-[A-Z0-9]+\.js$/.test(f))!;
-  const seen = new Set<string>();
-  const reached: string[] = [];
-  const walk = (file: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    // Static imports only: what loads with the file (dynamic import() loads a command on demand).
-    for (const m of readFileSync(file, "utf8").matchAll(/(?:^|[;}\s])(?:import|export)\s*(?:[\w*{}\s,$]*?from\s*)?["']([^"']+)["']/g)) {
-      const specifier = m[1]!;
-      if (specifier.startsWith(".")) walk(join(dirname(file), specifier));
-      else reached.push(specifier);
-    }
-  };
-  walk(entry);
-  walk(join(REPO, "dist", "chunks", push));
-  assert.deepEqual(reached.filter((s) => forbidden.test(s)), []);
-  assert.ok(reached.some((s) => s.startsWith("node:")), "the walk saw the imports");
-  assert.ok(![...seen].some((f) => /\/(daemon|worker)-[A-Z0-9]+\.js$/.test(f)), [...seen].join("\n"));
+  const trace = join(work, "loaded.txt");
+  const hooks = join(work, "trace-hooks.mjs");
+  writeFileSync(hooks, `import { appendFileSync } from "node:fs";\nexport async function resolve(specifier, context, next) { appendFileSync(${JSON.stringify(trace)}, specifier + "\\n"); return next(specifier, context); }\n`);
+  const tracer = join(work, "trace.mjs");
+  writeFileSync(
+    tracer,
+    `import { register, createRequire } from "node:module"; import { appendFileSync } from "node:fs";
+register(${JSON.stringify(pathToFileURL(hooks).href)});
+const Module = createRequire(import.meta.url)("node:module");
+const load = Module._load;
+Module._load = function (request, ...rest) { appendFileSync(${JSON.stringify(trace)}, request + "\\n"); return load.call(this, request, ...rest); };\n`,
+  );
+  const home = join(work, "trace-home");
+  const push = spawnSync(process.execPath, ["--import", tracer, join(REPO, "scripts", "agent-gateway.mjs"), "push", "trace.test"], {
+    env: { ...process.env, HOME: home, AGENT_GATEWAY_HOME: home, REDIS_URL: redis.url, GATEWAY_PREFIX: "trace" },
+    encoding: "utf8",
+  });
+  assert.equal(push.status, 0, push.stderr);
+  const loaded = readFileSync(trace, "utf8").split("\n").filter(Boolean);
+  assert.ok(loaded.some((s) => /^(node:)?net$/.test(s)), `the trace saw ioredis' requires: ${loaded.join(" ")}`);
+  assert.deepEqual(loaded.filter((s) => forbidden.test(s)), []);
 });

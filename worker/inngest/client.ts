@@ -1,40 +1,15 @@
-// Which Inngest server (if any) the worker serves, and the client for it. "Configured" means
-// INNGEST_DEV or INNGEST_BASE_URL set explicitly, or a signing key for Inngest Cloud. The worker
-// never falls into dev mode by itself: dev mode executes unsigned calls.
+// The Inngest client and the worker's /api/inngest handler for it, loaded (with the SDK) only
+// when Inngest is configured (setup.ts decides).
 import { Inngest, type Logger as InngestLogger } from "inngest";
-import { ConfigError, type Config } from "../../core/config.ts";
+import { serve } from "inngest/hono";
+import type { Config } from "../../core/config.ts";
 import type { Logger } from "../../core/log.ts";
+import type { PushTarget } from "../notify.ts";
+import type { HeartbeatSchedule } from "../schedule.ts";
+import { gatewayFunctions } from "./functions.ts";
+import type { InngestSetup } from "./setup.ts";
 
 export const INNGEST_APP_ID = "agent-gateway";
-
-export interface InngestSetup {
-  kind: "dev" | "self-hosted" | "cloud";
-  baseUrl?: string;
-}
-
-const ON = new Set(["1", "true", "yes", "on"]);
-const OFF = new Set(["0", "false", "no", "off", ""]);
-
-/** Undefined when nothing is configured (the local scheduler runs the heartbeat instead). */
-export function inngestSetup(config: Config): InngestSetup | undefined {
-  const { dev, baseUrl, signingKey } = config.inngest;
-  const devValue = dev?.trim().toLowerCase() ?? "";
-  if (!OFF.has(devValue)) {
-    if (ON.has(devValue)) return { kind: "dev", baseUrl };
-    if (/^https?:\/\//.test(dev!.trim())) return { kind: "dev", baseUrl: dev!.trim() };
-    throw new ConfigError("inngest.dev", `expected 1, true, 0, false or the dev server's URL, got ${JSON.stringify(dev)}`);
-  }
-  if (baseUrl) {
-    if (!signingKey) {
-      throw new ConfigError(
-        "inngest.signingKey",
-        "required with inngest.baseUrl (a self-hosted server signs its calls); set INNGEST_SIGNING_KEY, or INNGEST_DEV=1 for a local dev server",
-      );
-    }
-    return { kind: "self-hosted", baseUrl };
-  }
-  return signingKey ? { kind: "cloud" } : undefined;
-}
 
 /** The SDK's log calls, routed into the worker's log. */
 function sdkLogger(log: Logger): InngestLogger {
@@ -54,4 +29,10 @@ export function createInngestClient(config: Config, setup: InngestSetup, log: Lo
     eventKey: config.inngest.eventKey,
     logger: sdkLogger(log),
   });
+}
+
+/** The /api/inngest handler serving the gateway's functions. */
+export function inngestHandler(config: Config, setup: InngestSetup, target: PushTarget, schedule: HeartbeatSchedule | undefined, log: Logger) {
+  const client = createInngestClient(config, setup, log);
+  return serve({ client, functions: gatewayFunctions(client, target, schedule), serveOrigin: config.worker.serveOrigin });
 }
