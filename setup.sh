@@ -241,6 +241,9 @@ install_dependencies() {
 # e.g. after a `git pull`, since every command runs the build.
 ensure_build() {
   local state
+  # The CLI keeps V8's compiled code in the user's cache directory (scripts/compile-cache.mjs).
+  make_dir "${XDG_CACHE_HOME:-$HOME/.cache}/agent-gateway"
+  manifest_put code-cache "${XDG_CACHE_HOME:-$HOME/.cache}/agent-gateway"
   state="$(cd "$REPO" && node --input-type=module -e 'import { buildState } from "./scripts/build-state.mjs"; console.log(buildState(".").state)')"
   if [ "$state" = fresh ]; then
     done_ok "build up to date ($REPO/dist)"
@@ -757,7 +760,7 @@ uninstall_entry() {
     profile-created)
       if [ -f "$path" ] && ! grep -q '[^[:space:]]' "$path"; then rm -f "$path"; say "  removed   $path"; fi
       ;;
-    build)
+    build | code-cache)
       rm -rf "$path"
       say "  removed   $path"
       ;;

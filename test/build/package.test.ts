@@ -21,7 +21,8 @@ const npmEnv = { ...process.env, npm_config_update_notifier: "false", npm_config
 
 test("npm pack, then npm install -g <tarball>: agent-gateway push works from that install", { timeout: 600_000 }, () => {
   const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", work], { cwd: REPO, env: npmEnv, encoding: "utf8" }).trim().split("\n").at(-1)!;
-  execFileSync("npm", ["install", "-g", "--prefix", prefix, join(work, tarball)], { env: npmEnv, stdio: "ignore" });
+  // --prefer-offline: the dependencies come from npm's cache when they are there (npm ci put them there).
+  execFileSync("npm", ["install", "-g", "--prefer-offline", "--prefix", prefix, join(work, tarball)], { env: npmEnv, stdio: "ignore" });
   const home = join(work, "home");
   const push = spawnSync(join(prefix, "bin", "agent-gateway"), ["push", "pack.test", "--payload", '{"ok":true}'], {
     env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: home, AGENT_GATEWAY_HOME: home, REDIS_URL: redis.url, GATEWAY_PREFIX: "pack" },
