@@ -237,6 +237,10 @@ export class WebSocketChannel implements Channel {
   /** The one auth attempt of a connection: right, or the connection is refused for good. */
   private authenticate(connection: Connection, request: Request | undefined, problem: string | undefined): void {
     clearTimeout(connection.authTimer);
+    // Checked again here, not only at the upgrade: sockets opened in parallel before the first
+    // failure would otherwise each get a guess.
+    const wait = this.failedAuth.blockedFor(connection.address);
+    if (wait > 0) return this.refuseAuth(connection, request, `too many failed auth attempts from this address; retry in ${Math.ceil(wait / 1000)}s`);
     if (request?.method === "auth" && tokensMatch(request.params?.token, this.options.token)) {
       connection.state = "authed";
       this.connections.set(connection.id, connection);
@@ -246,6 +250,10 @@ export class WebSocketChannel implements Channel {
     }
     this.failedAuth.failed(connection.address);
     const message = request?.method === "auth" ? "wrong token" : `the first frame must be {type:"req", method:"auth", params:{token}}${problem ? ` (${problem})` : ""}`;
+    this.refuseAuth(connection, request, message);
+  }
+
+  private refuseAuth(connection: Connection, request: Request | undefined, message: string): void {
     this.options.log.warn("WebSocket client refused", { connection: connection.id, address: connection.address, reason: message });
     if (request) this.respond(connection, request.id, { code: "unauthorized", message });
     else this.write(connection, { type: "error", error: { code: "unauthorized", message } });

@@ -119,3 +119,20 @@ test("attack: 10 000 prompt frames at once (100 connections × 100) — at most 
   assert.equal(last.human, QUEUE_LIMIT);
   console.log(`# flood: ${accepted.length} accepted, ${refused.length} refused, RSS +${(rssGrowth / 1024 / 1024).toFixed(1)} MiB, ${queueEvents.length} queue events to one client`);
 });
+
+test("attack: guessing in parallel — 20 sockets opened from one address before any auth fails get 5 token checks, not 20; the rest (even the right token) are refused as backing off", async () => {
+  const from = "127.0.0.3";
+  const sockets = await Promise.all(Array.from({ length: 20 }, () => rawSocket({ localAddress: from })));
+  const opened = sockets.map((s) => {
+    assert.ok("socket" in s, "every socket opened before the first failure");
+    return s;
+  });
+  // 19 guesses, then the right token last: once the address is backing off, no token is checked.
+  opened.forEach(({ socket }, i) => socket.send(authFrame(i === 19 ? WS_TOKEN : `parallel-guess-${i}-xxxxxxxxxxxx`, `g${i}`)));
+  await until(() => opened.every((s) => s.frames.some((f) => f.type === "res")), "an answer on every socket");
+  const answers = opened.map((s) => s.frames.find((f) => f.type === "res")!);
+  const messages = answers.map((a) => a.error?.message ?? "authenticated");
+  assert.equal(messages.filter((m) => m === "wrong token").length, 5, `only 5 tokens were compared: ${messages.join(" | ")}`);
+  assert.equal(messages.filter((m) => /too many failed auth attempts/.test(m)).length, 15, messages.join(" | "));
+  assert.deepEqual(await Promise.all(opened.map((s) => s.closed)), Array(20).fill(CLOSE.unauthorized), "every socket refused, the right token's too");
+});
