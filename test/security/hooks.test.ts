@@ -1,0 +1,85 @@
+// Attacks on the worker's webhook and read routes, against a real listening worker
+// (@hono/node-server on loopback) and a real redis-server: a captured signed delivery replayed
+// inside its replay window, guessing the API token through GET /spend, and path tricks that try
+// to reach POST /events or a hook without its credentials.
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { hooksSchema } from "../../core/hook-config.ts";
+import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
+import { createLogger } from "../../core/log.ts";
+import { startWorker, type RunningWorker } from "../../worker/server.ts";
+import { startRedis } from "../harness/redis.ts";
+import { testConfig } from "../harness/settings.ts";
+
+const TOKEN = "hooks-attack-token-0123";
+const SECRET = "hooks-attack-secret-0123";
+const HOOK_TOKEN = "hooks-attack-hook-token-0123";
+const RATE = 20;
+const server = await startRedis();
+const redis = await server.consumer();
+const home = mkdtempSync(join(tmpdir(), "agent-gateway-sec-hooks-"));
+const base = testConfig(server.url, server.prefix());
+const config = {
+  ...base,
+  home,
+  apiToken: TOKEN,
+  heartbeat: { ...base.heartbeat, enabled: false },
+  worker: { ...base.worker, rateLimitPerMinute: RATE, hooks: hooksSchema.parse({ signed: { preset: "hmac", secret: SECRET }, tokened: { auth: "header", token: HOOK_TOKEN } }) },
+};
+const inbox = async () => (await redis.lrange(keysFor(config.prefix).inbox(CENTRAL_SESSION), 0, -1)).map((r) => JSON.parse(r) as { id: string; payload: Record<string, unknown> });
+let worker: RunningWorker;
+
+before(async () => {
+  worker = await startWorker(config, { port: 0, host: "127.0.0.1", log: createLogger({ kind: "worker", level: "error" }) });
+});
+after(async () => {
+  await worker?.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+function signedDelivery(body: string, delivery?: string): Record<string, string> {
+  const stamp = String(Math.floor(Date.now() / 1000));
+  const signature = `sha256=${createHmac("sha256", SECRET).update(`${stamp}.${body}`).digest("hex")}`;
+  return { "content-type": "application/json", "x-timestamp": stamp, "x-signature-256": signature, ...(delivery ? { "x-delivery-id": delivery } : {}) };
+}
+
+const post = (path: string, body: string, headers: Record<string, string>) => fetch(`${worker.url}${path}`, { method: "POST", body, headers });
+
+test("attack: a captured signed delivery replayed inside the replay window, with a new delivery id or none, is not pushed again", async () => {
+  const body = JSON.stringify({ action: "transfer", amount: 1_000 });
+  const captured = signedDelivery(body, "delivery-1");
+  const first = await post("/hooks/signed", body, captured);
+  assert.equal(first.status, 200, await first.clone().text());
+  const { id } = (await first.json()) as { id: string };
+  const { "x-delivery-id": _, ...withoutId } = captured;
+  for (const headers of [captured, { ...captured, "x-delivery-id": "delivery-2-replayed" }, withoutId]) {
+    const replay = await post("/hooks/signed", body, headers);
+    assert.equal(replay.status, 200);
+    assert.deepEqual(await replay.json(), { id, duplicate: true }, "answered as the duplicate it is");
+  }
+  assert.deepEqual((await inbox()).filter((e) => e.payload.action === "transfer").map((e) => e.id), [id], "one event, not four");
+  // The sender's own redelivery (signed again, a new timestamp) still lands once by its delivery id.
+  await new Promise((resolve) => setTimeout(resolve, 1_100)); // a new second: a new timestamp, a new signature
+  const redelivered = await post("/hooks/signed", body, signedDelivery(body, "delivery-1"));
+  assert.deepEqual(await redelivered.json(), { id, duplicate: true });
+  const other = JSON.stringify({ action: "transfer", amount: 5 });
+  const fresh = await post("/hooks/signed", other, signedDelivery(other, "delivery-3"));
+  assert.equal(((await fresh.json()) as { duplicate: boolean }).duplicate, false, "a new delivery, signed, is pushed");
+});
+
+test("attack: guessing the API token through GET /spend is rate limited like POST /events (401, then 429 per address)", async () => {
+  const statuses: number[] = [];
+  for (let i = 0; i < RATE + 5; i++) {
+    const response = await fetch(`${worker.url}/spend`, { headers: { authorization: `Bearer guess-${i}-xxxxxxxxxxxxxxxx` } });
+    statuses.push(response.status);
+    await response.arrayBuffer();
+  }
+  assert.deepEqual([...new Set(statuses)], [401, 429], statuses.join(","));
+  assert.equal(statuses.filter((s) => s === 401).length, RATE, "a bucket's worth of guesses, then refused");
+  const owner = await fetch(`${worker.url}/spend`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.equal(owner.status, 200, "the right token still reads its spend");
+});
