@@ -28,7 +28,11 @@ const config = {
   home,
   apiToken: TOKEN,
   heartbeat: { ...base.heartbeat, enabled: false },
-  worker: { ...base.worker, rateLimitPerMinute: RATE, hooks: hooksSchema.parse({ signed: { preset: "hmac", secret: SECRET }, tokened: { auth: "header", token: HOOK_TOKEN } }) },
+  worker: { ...base.worker, rateLimitPerMinute: RATE, hooks: hooksSchema.parse({
+      signed: { preset: "hmac", secret: SECRET },
+      ci: { auth: "header", token: HOOK_TOKEN, deliveryHeader: "X-Delivery-Id" },
+      "ci-prod": { auth: "header", token: `${HOOK_TOKEN}-prod`, deliveryHeader: "X-Delivery-Id" },
+    }) },
 };
 const inbox = async () => (await redis.lrange(keysFor(config.prefix).inbox(CENTRAL_SESSION), 0, -1)).map((r) => JSON.parse(r) as { id: string; payload: Record<string, unknown> });
 let worker: RunningWorker;
@@ -82,4 +86,22 @@ test("attack: guessing the API token through GET /spend is rate limited like POS
   assert.equal(statuses.filter((s) => s === 401).length, RATE, "a bucket's worth of guesses, then refused");
   const owner = await fetch(`${worker.url}/spend`, { headers: { authorization: `Bearer ${TOKEN}` } });
   assert.equal(owner.status, 200, "the right token still reads its spend");
+});
+
+test("attack: an event id taken ahead of time — POST /events cannot claim the ids of hook deliveries, GitHub deliveries or schedule firings (the real one would be dropped as a duplicate)", async () => {
+  for (const id of ["hook-ci-dlv-9", "github-72d3162e-cc78-11e3-81ab-4c9367dc0958", "schedule-daily-1796083200000", "heartbeat-local-1796083200000"]) {
+    const taken = await post("/events", JSON.stringify({ id, type: "x", source: "attacker" }), { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" });
+    assert.equal(taken.status, 400, `${id}: ${await taken.clone().text()}`);
+    assert.match(((await taken.json()) as { error: string }).error, /reserved/);
+  }
+  const delivered = await post("/hooks/ci", "{}", { "x-hook-token": HOOK_TOKEN, "x-delivery-id": "dlv-9" });
+  assert.equal(((await delivered.json()) as { duplicate: boolean }).duplicate, false, "the hook's delivery is pushed");
+});
+
+test("attack: one hook's sender picks a delivery id that names another hook's delivery (ci + prod-77 vs ci-prod + 77) — both are pushed", async () => {
+  const first = (await (await post("/hooks/ci", "{}", { "x-hook-token": HOOK_TOKEN, "x-delivery-id": "prod-77" })).json()) as { id: string; duplicate: boolean };
+  const second = (await (await post("/hooks/ci-prod", "{}", { "x-hook-token": `${HOOK_TOKEN}-prod`, "x-delivery-id": "77" })).json()) as { id: string; duplicate: boolean };
+  assert.equal(first.duplicate, false);
+  assert.equal(second.duplicate, false, `ci-prod's delivery 77 is its own event (${first.id} vs ${second.id})`);
+  assert.notEqual(first.id, second.id);
 });

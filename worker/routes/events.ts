@@ -1,10 +1,11 @@
 // POST /events: push one event (a JSON object) or a batch (an array, pushed atomically) with a
 // bearer token. Rate limited per client IP and per token; requests that fail the token check
 // drain a bucket of their own, so they cannot use up a real producer's. Bodies over
-// worker.bodyLimit get 413.
+// worker.bodyLimit get 413. Ids the gateway makes itself (core/reserved-ids.ts) are refused.
 import { Hono } from "hono";
 import { buildEvent, EventError } from "../../core/event.ts";
 import { pushEvents } from "../../core/push.ts";
+import { reservedIdRefusal } from "../../core/reserved-ids.ts";
 import type { WorkerContext } from "../context.ts";
 import { requireApiToken } from "../http/auth.ts";
 import { confirmReplicated } from "../../core/replication.ts";
@@ -25,6 +26,8 @@ function parseEvents(text: string, maxEventBytes: number): unknown[] | string {
   if (items.length === 0) return "the array holds no events";
   for (const [i, item] of items.entries()) {
     try {
+      const reserved = reservedIdRefusal((item as { id?: unknown } | null)?.id);
+      if (reserved) throw new EventError(reserved);
       buildEvent(item, maxEventBytes);
     } catch (error) {
       if (!(error instanceof EventError)) throw error;

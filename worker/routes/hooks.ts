@@ -25,10 +25,11 @@ function maskedUrl(url: string): string {
   return url.replace(/([?&]token=)[^&#]*/gi, "$1***");
 }
 
-/** The event id for a delivery id: readable when it is short and plain, else its hash. */
+/** The event id for a delivery id: readable when it is short and plain, else its hash. A dot,
+ *  never part of a hook name, ends the name: hook ci's "prod-7" is not hook ci-prod's "7". */
 function deliveryEventId(hook: HookConfig, delivery: string): string {
-  const id = `hook-${hook.name}-${delivery}`;
-  return /^[\x21-\x7e]{1,200}$/.test(id) ? id : `hook-${hook.name}-${createHash("sha256").update(delivery).digest("hex").slice(0, 32)}`;
+  const id = `hook-${hook.name}.${delivery}`;
+  return /^[\x21-\x7e]{1,200}$/.test(id) ? id : `hook-${hook.name}.${createHash("sha256").update(delivery).digest("hex").slice(0, 32)}`;
 }
 
 type HookEnv = { Variables: { hook: HookConfig; raw: Buffer } };
