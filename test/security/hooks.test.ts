@@ -105,3 +105,26 @@ test("attack: one hook's sender picks a delivery id that names another hook's de
   assert.equal(second.duplicate, false, `ci-prod's delivery 77 is its own event (${first.id} vs ${second.id})`);
   assert.notEqual(first.id, second.id);
 });
+
+test("attack: path tricks never reach a route without its credentials — dot segments, encoded names, prototype names, a NUL", async () => {
+  const { request } = await import("node:http");
+  // Raw paths, as sent: fetch would normalise the dot segments before they reach the worker.
+  const send = (path: string, headers: Record<string, string> = {}) =>
+    new Promise<number>((resolve, reject) => {
+      const r = request({ host: "127.0.0.1", port: worker.port, path, method: "POST", headers: { "content-type": "application/json", ...headers } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      r.on("error", reject);
+      r.end(JSON.stringify({ type: "smuggled", source: "attacker" }));
+    });
+  const before = (await inbox()).length;
+  for (const path of ["/hooks/../events", "/hooks/%2e%2e/events", "/hooks/ci/../../events", "/spend/../events", "/health/../events"]) {
+    assert.equal(await send(path, { "x-hook-token": HOOK_TOKEN }), 401, `${path}: POST /events asks for its own token`);
+  }
+  for (const path of ["/hooks/..%2Fevents", "/hooks/__proto__", "/hooks/constructor", "/hooks/ci%00", "/hooks/CI", "//events", "/events/", "/hooks/ci/"]) {
+    assert.equal(await send(path, { authorization: `Bearer ${TOKEN}` }), 404, `${path} is no route`);
+  }
+  assert.equal(await send("/hooks/github/../ci"), 401, "a hook reached through another's path still asks for its token");
+  assert.equal((await inbox()).length, before, "nothing was pushed");
+});
