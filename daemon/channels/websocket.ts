@@ -249,7 +249,10 @@ export class WebSocketChannel implements Channel {
     // Checked again here, not only at the upgrade: sockets opened in parallel before the first
     // failure would otherwise each get a guess.
     const wait = this.failedAuth.blockedFor(connection.address);
-    if (wait > 0) return this.refuseAuth(connection, request, `too many failed auth attempts from this address; retry in ${Math.ceil(wait / 1000)}s`);
+    if (wait > 0) {
+      this.refuseAuth(connection, request, `too many failed auth attempts from this address; retry in ${Math.ceil(wait / 1000)}s`);
+      return;
+    }
     if (request?.method === "auth" && tokensMatch(request.params?.token, this.options.token)) {
       connection.state = "authed";
       this.connections.set(connection.id, connection);

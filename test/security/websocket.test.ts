@@ -130,7 +130,7 @@ test("attack: guessing in parallel — 16 sockets opened from one address before
     return s;
   });
   // 15 guesses, then the right token last: once the address is backing off, no token is checked.
-  opened.forEach(({ socket }, i) => socket.send(authFrame(i === 15 ? WS_TOKEN : `parallel-guess-${i}-xxxxxxxxxxxx`, `g${i}`)));
+  for (const [i, { socket }] of opened.entries()) socket.send(authFrame(i === 15 ? WS_TOKEN : `parallel-guess-${i}-xxxxxxxxxxxx`, `g${i}`));
   await until(() => opened.every((s) => s.frames.some((f) => f.type === "res")), "an answer on every socket");
   const answers = opened.map((s) => s.frames.find((f) => f.type === "res")!);
   const messages = answers.map((a) => a.error?.message ?? "authenticated");
