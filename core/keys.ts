@@ -25,6 +25,8 @@ export interface Keys {
   /** Ids pushed during one dedupe window (hash: id → 1), numbered since the epoch. */
   pushedIds(window: number): string;
   lock(name: string): string;
+  /** A signed webhook delivery already pushed (its event id, TTL: the hook's replay window). */
+  hookSignature(hook: string, digest: string): string;
   /** Last slot a scheduled job fired for (ms), so a restarted scheduler catches up once. */
   lastFired(name: string): string;
   /** Delivered events of a session (stream, bounded by count and age), read by gateway_events and `history`. */
@@ -84,6 +86,7 @@ function makeKeys(prefix: string): Keys {
     lastHeartbeat: `${p}gateway:last-heartbeat`,
     pushedIds: (window) => `${p}gateway:pushed-ids:${window}`,
     lock: (name) => `${p}gateway:lock:${name}`,
+    hookSignature: (hook, digest) => `${p}gateway:hook-signature:${hook}:${digest}`,
     history: (sid) => `${p}gateway:history:${sid}`,
     historyDropped: (sid) => `${p}gateway:history-dropped:${sid}`,
     held: (sid) => `${p}gateway:held:${sid}`,

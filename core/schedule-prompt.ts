@@ -2,14 +2,15 @@
 // comes from config.json or a run-time entry whose signature verifies with the gateway's local
 // key. Config and CLI entries are the owner's instruction; entries the agent made with its tool
 // are "a reminder the agent set for itself", quoted; an event claiming to be a schedule without
-// a matching, verified schedule gets null here and is shown as ordinary quoted data.
+// a matching, verified schedule, or whose own signature (core/schedule-event.ts) does not verify,
+// gets null here and is shown as ordinary quoted data.
 import type { Redis } from "ioredis";
 import type { Config } from "./config.ts";
 import type { GatewayEvent } from "./event.ts";
 import { loadSigner, type Signer } from "./signing.ts";
 import { localClock, type LocalClock } from "./local-time.ts";
 import { fenced, oneLine, sanitise } from "./quote.ts";
-import { firingClaim } from "./schedule-event.ts";
+import { firingClaim, firingVerifies } from "./schedule-event.ts";
 import { fetchEntries, readEntry } from "./schedule-store.ts";
 import { SCHEDULE_TYPE, type ScheduleDef, type ScheduleOrigin } from "./schedules.ts";
 
@@ -17,7 +18,7 @@ export interface ScheduleSources {
   config: Readonly<Record<string, ScheduleDef>>;
   /** Stored run-time entries by id, as fetched from Redis; verified here, not trusted. */
   runTime: ReadonlyMap<string, string>;
-  verifier: Pick<Signer, "open">;
+  verifier: Pick<Signer, "open" | "verify">;
 }
 
 export interface SchedulePrompt {
@@ -45,7 +46,7 @@ function matching(event: GatewayEvent, id: string, sources: ScheduleSources): { 
 /** The prompt section for a verified schedule firing; null when the event is not one. */
 export function schedulePrompt(event: GatewayEvent, sources: ScheduleSources, clock: LocalClock = localClock()): SchedulePrompt | null {
   const claim = firingClaim(event);
-  if (!claim) return null;
+  if (!claim || !firingVerifies(event, claim, sources.verifier)) return null;
   const found = matching(event, claim.schedule, sources);
   if (!found) return null;
   const { def, origin } = found;

@@ -23,7 +23,7 @@ interface JobSource {
   fingerprint: string;
 }
 
-function jobOf(source: JobSource, config: Config, redis: Redis): ScheduledJob {
+function jobOf(source: JobSource, config: Config, redis: Redis, signer: Signer): ScheduledJob {
   const { id, def, origin, createdAt } = source;
   const timezone = def.timezone ?? config.heartbeat.timezone;
   const runTimeOnce = origin !== "config" && def.at !== undefined;
@@ -32,7 +32,7 @@ function jobOf(source: JobSource, config: Config, redis: Redis): ScheduledJob {
     slots: slotsOf(whenOf(def, timezone, createdAt), timezone),
     createdAt,
     fingerprint: source.fingerprint,
-    input: (slot, extra) => scheduleEvent(id, def, slot, { scheduler: "local", ...extra }),
+    input: (slot, extra) => scheduleEvent(id, def, slot, signer, { scheduler: "local", ...extra }),
     missedInput: (slot, lateBy) => missedScheduleEvent(id, slot, lateBy),
     // A run-time `at` has fired for good: it leaves the list. A config one stays, marked fired.
     settled: runTimeOnce ? () => spendRuntimeSchedule(redis, config.prefix, id) : undefined,
@@ -85,7 +85,7 @@ export function watchSchedules(scheduler: LocalScheduler, config: Config, redis:
     for (const entry of runTime) {
       sources.push({ id: entry.id, def: entry.def, origin: entry.createdBy, createdAt: entry.createdAt, fingerprint: stored[entry.id]! });
     }
-    scheduler.setSchedules(sources.map((source) => jobOf(source, config, redis)));
+    scheduler.setSchedules(sources.map((source) => jobOf(source, config, redis, signer)));
   }
 
   let reading: Promise<void> | undefined;

@@ -10,7 +10,8 @@
 //   bad frames    {type:"error", error:{code, message}} (or a res with ok:false when the
 //                 frame had an id); the socket stays open.
 // Before the upgrade: a browser's Origin must be in `allowedOrigins` (clients that send none
-// are fine), and an address with 5 failed auths within a minute is refused for 60 s.
+// are fine), an address with 5 failed auths within a minute is refused for 60 s, and one with
+// 16 sockets already waiting to authenticate is refused until one of them has.
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -34,6 +35,8 @@ export const QUEUE_HEAD = 10;
 /** Close codes (4000-4999 are the application's). */
 export const CLOSE = { unauthorized: 4401, authTimeout: 4408, shutdown: 1001 } as const;
 const AUTH_BACKOFF = { maxFailures: 5, window: 60_000, blockFor: 60_000 };
+/** Sockets one address may hold open before their auth frame (each is cut after AUTH_TIMEOUT_MS). */
+const MAX_WAITING_PER_ADDRESS = 16;
 
 const requestSchema = z.object({
   type: z.literal("req"),
@@ -99,6 +102,8 @@ export class WebSocketChannel implements Channel {
   private tick: NodeJS.Timeout | undefined;
   private sink!: ChannelSink;
   private readonly failedAuth = new BackoffGate(AUTH_BACKOFF);
+  /** Per address, sockets open and not yet past their auth frame. */
+  private readonly waiting = new Map<string, number>();
 
   constructor(private readonly options: WebSocketChannelOptions) {}
 
@@ -179,6 +184,9 @@ export class WebSocketChannel implements Channel {
     }
     const wait = this.failedAuth.blockedFor(addressOf(req));
     if (wait > 0) return { status: 429, reason: `too many failed auth attempts from this address; retry in ${Math.ceil(wait / 1000)}s` };
+    if ((this.waiting.get(addressOf(req)) ?? 0) >= MAX_WAITING_PER_ADDRESS) {
+      return { status: 429, reason: `${MAX_WAITING_PER_ADDRESS} sockets from this address are already waiting to authenticate; send their auth frames first` };
+    }
     return undefined;
   }
 
@@ -190,6 +198,7 @@ export class WebSocketChannel implements Channel {
     const rate = this.options.requestsPerSecond ?? 20;
     const connection: Connection = { id: randomBytes(6).toString("hex"), address, socket, state: "new", seq: 0, requests: new TokenBucket(rate, 1000) };
     connection.authTimer = setTimeout(() => this.refuse(connection, CLOSE.authTimeout, "no auth frame"), AUTH_TIMEOUT_MS);
+    this.waiting.set(address, (this.waiting.get(address) ?? 0) + 1);
     socket.on("message", (data, isBinary) => {
       // A refused socket is read no further, whatever it had already sent.
       if (connection.state === "refused") return;
@@ -198,7 +207,7 @@ export class WebSocketChannel implements Channel {
       );
     });
     socket.on("close", () => {
-      clearTimeout(connection.authTimer);
+      this.doneWaiting(connection);
       this.connections.delete(connection.id);
     });
     socket.on("error", (error) => this.options.log.warn("WebSocket error", { connection: connection.id, error }));
@@ -236,7 +245,14 @@ export class WebSocketChannel implements Channel {
 
   /** The one auth attempt of a connection: right, or the connection is refused for good. */
   private authenticate(connection: Connection, request: Request | undefined, problem: string | undefined): void {
-    clearTimeout(connection.authTimer);
+    this.doneWaiting(connection);
+    // Checked again here, not only at the upgrade: sockets opened in parallel before the first
+    // failure would otherwise each get a guess.
+    const wait = this.failedAuth.blockedFor(connection.address);
+    if (wait > 0) {
+      this.refuseAuth(connection, request, `too many failed auth attempts from this address; retry in ${Math.ceil(wait / 1000)}s`);
+      return;
+    }
     if (request?.method === "auth" && tokensMatch(request.params?.token, this.options.token)) {
       connection.state = "authed";
       this.connections.set(connection.id, connection);
@@ -246,16 +262,30 @@ export class WebSocketChannel implements Channel {
     }
     this.failedAuth.failed(connection.address);
     const message = request?.method === "auth" ? "wrong token" : `the first frame must be {type:"req", method:"auth", params:{token}}${problem ? ` (${problem})` : ""}`;
+    this.refuseAuth(connection, request, message);
+  }
+
+  private refuseAuth(connection: Connection, request: Request | undefined, message: string): void {
     this.options.log.warn("WebSocket client refused", { connection: connection.id, address: connection.address, reason: message });
     if (request) this.respond(connection, request.id, { code: "unauthorized", message });
     else this.write(connection, { type: "error", error: { code: "unauthorized", message } });
     this.refuse(connection);
   }
 
+  /** The connection is past its auth frame (or gone): it no longer counts as waiting. */
+  private doneWaiting(connection: Connection): void {
+    if (connection.authTimer === undefined) return;
+    clearTimeout(connection.authTimer);
+    connection.authTimer = undefined;
+    const left = (this.waiting.get(connection.address) ?? 1) - 1;
+    if (left > 0) this.waiting.set(connection.address, left);
+    else this.waiting.delete(connection.address);
+  }
+
   /** Closes the socket and cuts it shortly after: nothing it sends later is read. */
   private refuse(connection: Connection, code: number = CLOSE.unauthorized, reason = "unauthorized"): void {
     connection.state = "refused";
-    clearTimeout(connection.authTimer);
+    this.doneWaiting(connection);
     const { socket } = connection;
     socket.pause();
     socket.close(code, reason);

@@ -121,7 +121,7 @@ export const command: Command = {
             return EXIT.failure;
           }
           const now = Date.now();
-          const result = await pushEvent(redis, config, scheduleEvent(id!, chosen[0]!.def, now, { trigger: "manual" }));
+          const result = await pushEvent(redis, config, scheduleEvent(id!, chosen[0]!.def, now, signer, { trigger: "manual" }));
           io.stdout(`schedule "${id}" fired now as ${result.id}`);
           return EXIT.ok;
         }

@@ -87,7 +87,9 @@ test("attack: 10 000 prompt frames at once (100 connections × 100) — at most 
   assert.equal(stuck.ok, true);
   await holder.next((f) => f.event === "run" && f.payload?.state === "running");
   const rssBefore = process.memoryUsage().rss;
-  const clients = await Promise.all(Array.from({ length: 100 }, () => WsClient.connect(port)));
+  // Ten at a time: one address may hold only 16 sockets waiting to authenticate.
+  const clients: WsClient[] = [];
+  for (let batch = 0; batch < 10; batch++) clients.push(...(await Promise.all(Array.from({ length: 10 }, () => WsClient.connect(port)))));
   for (const [c, client] of clients.entries()) {
     for (let i = 0; i < 100; i++) client.sendRaw(promptFrame(`flood ${c}-${i}`, `f${c}-${i}`));
   }
@@ -118,4 +120,36 @@ test("attack: 10 000 prompt frames at once (100 connections × 100) — at most 
   const last = queueEvents.at(-1)!.payload as unknown as { waiting: number; human: number };
   assert.equal(last.human, QUEUE_LIMIT);
   console.log(`# flood: ${accepted.length} accepted, ${refused.length} refused, RSS +${(rssGrowth / 1024 / 1024).toFixed(1)} MiB, ${queueEvents.length} queue events to one client`);
+});
+
+test("attack: guessing in parallel — 16 sockets opened from one address before any auth fails get 5 token checks, not 16; the rest (even the right token) are refused as backing off", async () => {
+  const from = "127.0.0.3";
+  const sockets = await Promise.all(Array.from({ length: 16 }, () => rawSocket({ localAddress: from })));
+  const opened = sockets.map((s) => {
+    assert.ok("socket" in s, "every socket opened before the first failure");
+    return s;
+  });
+  // 15 guesses, then the right token last: once the address is backing off, no token is checked.
+  for (const [i, { socket }] of opened.entries()) socket.send(authFrame(i === 15 ? WS_TOKEN : `parallel-guess-${i}-xxxxxxxxxxxx`, `g${i}`));
+  await until(() => opened.every((s) => s.frames.some((f) => f.type === "res")), "an answer on every socket");
+  const answers = opened.map((s) => s.frames.find((f) => f.type === "res")!);
+  const messages = answers.map((a) => a.error?.message ?? "authenticated");
+  assert.equal(messages.filter((m) => m === "wrong token").length, 5, `only 5 tokens were compared: ${messages.join(" | ")}`);
+  assert.equal(messages.filter((m) => /too many failed auth attempts/.test(m)).length, 11, messages.join(" | "));
+  assert.deepEqual(await Promise.all(opened.map((s) => s.closed)), Array(16).fill(CLOSE.unauthorized), "every socket refused, the right token's too");
+});
+
+test("attack: holding sockets open without authenticating — one address gets 16 waiting at once, the next is refused (429) at the upgrade; an authenticated one frees its place", async () => {
+  const from = "127.0.0.4";
+  const waiting: { socket: WebSocket; frames: Frame[] }[] = [];
+  for (let i = 0; i < 16; i++) {
+    const s = await rawSocket({ localAddress: from });
+    assert.ok("socket" in s, `waiting socket ${i + 1} opens`);
+    waiting.push(s);
+  }
+  assert.deepEqual(await rawSocket({ localAddress: from }), { refused: 429 }, "the 17th waiting socket is refused");
+  assert.ok("socket" in (await rawSocket()), "other addresses are unaffected");
+  waiting[0]!.socket.send(authFrame(WS_TOKEN, "ok"));
+  await until(() => waiting[0]!.frames.find((f) => f.id === "ok")?.ok, "the first socket's auth");
+  assert.ok("socket" in (await rawSocket({ localAddress: from })), "an authenticated socket no longer counts as waiting");
 });

@@ -114,9 +114,9 @@ test("/hooks/<name> header token (GitLab preset): X-Gitlab-Token checked; the sa
   const none = await post("/hooks/gitlab", body, json);
   assert.match(await errorOf(none), /missing credentials: send the token in X-Gitlab-Token/);
   const first = await post("/hooks/gitlab", body, headers(TOKEN));
-  assert.deepEqual(await first.json(), { id: "hook-gitlab-f6f4f5d1-3c5e-4f3b-9d76", duplicate: false });
+  assert.deepEqual(await first.json(), { id: "hook-gitlab.f6f4f5d1-3c5e-4f3b-9d76", duplicate: false });
   const retried = await post("/hooks/gitlab", body, headers(TOKEN));
-  assert.deepEqual(await retried.json(), { id: "hook-gitlab-f6f4f5d1-3c5e-4f3b-9d76", duplicate: true });
+  assert.deepEqual(await retried.json(), { id: "hook-gitlab.f6f4f5d1-3c5e-4f3b-9d76", duplicate: true });
   const events = await inbox();
   assert.equal(events.length, 1);
   assert.deepEqual([events[0].type, events[0].source, events[0].payload.object_attributes.status], ["gitlab.pipeline", "gitlab", "failed"]);
@@ -145,7 +145,7 @@ test("/hooks/<name> HMAC (generic preset): a signed, timestamped delivery is acc
   const again = await post("/hooks/deploy", body, signed(body));
   assert.equal(((await again.json()) as { duplicate: boolean }).duplicate, true, "the same X-Delivery-Id lands once");
   const events = await inbox();
-  assert.deepEqual(events.map((e) => [e.id, e.type, e.source, e.payload.version]), [["hook-deploy-dlv-1", "deploy.finished", "deploy", "1.4.2"]]);
+  assert.deepEqual(events.map((e) => [e.id, e.type, e.source, e.payload.version]), [["hook-deploy.dlv-1", "deploy.finished", "deploy", "1.4.2"]]);
 });
 
 test("/hooks/<name> HMAC configured by hand: sha512, base64, a custom header and no timestamp", async () => {

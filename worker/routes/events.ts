@@ -1,12 +1,13 @@
 // POST /events: push one event (a JSON object) or a batch (an array, pushed atomically) with a
 // bearer token. Rate limited per client IP and per token; requests that fail the token check
 // drain a bucket of their own, so they cannot use up a real producer's. Bodies over
-// worker.bodyLimit get 413.
-import { Hono, type MiddlewareHandler } from "hono";
+// worker.bodyLimit get 413. Ids the gateway makes itself (core/reserved-ids.ts) are refused.
+import { Hono } from "hono";
 import { buildEvent, EventError } from "../../core/event.ts";
 import { pushEvents } from "../../core/push.ts";
+import { reservedIdRefusal } from "../../core/reserved-ids.ts";
 import type { WorkerContext } from "../context.ts";
-import { bearerToken, tokensMatch } from "../http/auth.ts";
+import { requireApiToken } from "../http/auth.ts";
 import { confirmReplicated } from "../../core/replication.ts";
 import { clientAddress, notReplicated, pushFailed, refuse } from "../http/errors.ts";
 import { limitBody } from "../http/limits.ts";
@@ -25,6 +26,8 @@ function parseEvents(text: string, maxEventBytes: number): unknown[] | string {
   if (items.length === 0) return "the array holds no events";
   for (const [i, item] of items.entries()) {
     try {
+      const reserved = reservedIdRefusal((item as { id?: unknown } | null)?.id);
+      if (reserved) throw new EventError(reserved);
       buildEvent(item, maxEventBytes);
     } catch (error) {
       if (!(error instanceof EventError)) throw error;
@@ -36,31 +39,11 @@ function parseEvents(text: string, maxEventBytes: number): unknown[] | string {
 
 export function eventsRoutes(ctx: WorkerContext): Hono {
   const { config } = ctx;
-  const token = config.apiToken;
   const perMinute = config.worker.rateLimitPerMinute;
-
-  const unauthenticated = createRateLimiter(perMinute);
-  const authorise: MiddlewareHandler = async (c, next) => {
-    if (!token) {
-      return refuse(c, 403, "POST /events is disabled: no API token is configured. Set GATEWAY_API_TOKEN (16+ characters) or apiToken in config.json.");
-    }
-    const given = bearerToken(c.req.header("authorization"));
-    if (given === undefined || !tokensMatch(given, token)) {
-      const retryAfter = unauthenticated.take(await clientAddress(c));
-      if (retryAfter !== undefined) {
-        return refuse(c, 429, `too many requests without a valid token from this address; retry in ${retryAfter}s`, { "Retry-After": String(retryAfter) });
-      }
-      return refuse(c, 401, given === undefined ? "missing bearer token: send `Authorization: Bearer <token>`" : "wrong token", {
-        "WWW-Authenticate": 'Bearer realm="agent-gateway"',
-      });
-    }
-    return next();
-  };
-
   const app = new Hono();
   app.post(
     "/",
-    authorise,
+    requireApiToken(config, "POST /events"),
     limitBy(createRateLimiter(perMinute), clientAddress, "client address"),
     // One token is configured, so its bucket is a single key.
     limitBy(createRateLimiter(perMinute), async () => "api-token", "token"),

@@ -1,10 +1,12 @@
 // POST /hooks/<name>: a generic webhook defined in config (worker.hooks.<name>). The delivery is
 // checked with the hook's auth mode, its body becomes the event's payload (summarised when too
-// large for one event), and a delivery-id header makes redeliveries land once. Unknown hook 404,
+// large for one event), and a delivery-id header makes redeliveries land once (a signed,
+// timestamped delivery replayed inside its window lands once too: hooks/replay.ts). Unknown hook 404,
 // bad auth 401, and the same 400 / 413 / 429 / 503 answers as POST /events.
 import { createHash } from "node:crypto";
 import { Hono } from "hono";
 import { buildEvent, EventError, type EventInput } from "../../core/event.ts";
+import { newEventId } from "../../core/id.ts";
 import type { HookConfig } from "../../core/hook-config.ts";
 import { pushEvent } from "../../core/push.ts";
 import type { WorkerContext } from "../context.ts";
@@ -14,6 +16,7 @@ import { limitBody } from "../http/limits.ts";
 import { createRateLimiter, limitBy } from "../http/rate-limit.ts";
 import { refusal } from "../hooks/auth.ts";
 import { parseBody } from "../hooks/body.ts";
+import { claimSignature, type SignedOnce } from "../hooks/replay.ts";
 import { fitPayload } from "../hooks/fit.ts";
 import { hookEventType } from "../hooks/presets.ts";
 
@@ -22,10 +25,11 @@ function maskedUrl(url: string): string {
   return url.replace(/([?&]token=)[^&#]*/gi, "$1***");
 }
 
-/** The event id for a delivery id: readable when it is short and plain, else its hash. */
+/** The event id for a delivery id: readable when it is short and plain, else its hash. A dot,
+ *  never part of a hook name, ends the name: hook ci's "prod-7" is not hook ci-prod's "7". */
 function deliveryEventId(hook: HookConfig, delivery: string): string {
-  const id = `hook-${hook.name}-${delivery}`;
-  return /^[\x21-\x7e]{1,200}$/.test(id) ? id : `hook-${hook.name}-${createHash("sha256").update(delivery).digest("hex").slice(0, 32)}`;
+  const id = `hook-${hook.name}.${delivery}`;
+  return /^[\x21-\x7e]{1,200}$/.test(id) ? id : `hook-${hook.name}.${createHash("sha256").update(delivery).digest("hex").slice(0, 32)}`;
 }
 
 type HookEnv = { Variables: { hook: HookConfig; raw: Buffer } };
@@ -84,13 +88,25 @@ export function hooksRoutes(ctx: WorkerContext): Hono<HookEnv> {
         if (error instanceof EventError) return refuse(c, 400, error.message);
         throw error;
       }
+      let signed: SignedOnce | undefined;
       try {
+        input.id ??= newEventId();
+        const stamp = hook.timestampHeader ? c.req.header(hook.timestampHeader) : undefined;
+        signed = await claimSignature(ctx.redis, config.prefix, hook, stamp, raw, input.id);
+        if (signed?.earlier) {
+          ctx.log.warn("hook delivery replayed: its signature was already pushed", { hook: hook.name, url: maskedUrl(c.req.url), id: signed.earlier });
+          return c.json({ id: signed.earlier, duplicate: true });
+        }
         const result = await pushEvent(ctx.redis, config, { ...input, payload });
         const replicated = await confirmReplicated(ctx.redis, config.redis);
-        if (replicated === false) return notReplicated(c, config.redis.waitReplicas);
+        if (replicated === false) {
+          await signed?.release();
+          return notReplicated(c, config.redis.waitReplicas);
+        }
         ctx.log.info("hook delivery pushed", { hook: hook.name, url: maskedUrl(c.req.url), id: result.id, duplicate: result.duplicate });
         return c.json({ id: result.id, duplicate: result.duplicate, replicated, ...(payload !== body.payload && { summarised: true }) });
       } catch (error) {
+        await signed?.release().catch(() => {});
         if (error instanceof EventError) return refuse(c, 400, error.message);
         return pushFailed(c, ctx.redis, error, ctx.log, { hook: hook.name, url: maskedUrl(c.req.url) });
       }
