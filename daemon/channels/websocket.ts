@@ -37,6 +37,9 @@ export const CLOSE = { unauthorized: 4401, authTimeout: 4408, shutdown: 1001 } a
 const AUTH_BACKOFF = { maxFailures: 5, window: 60_000, blockFor: 60_000 };
 /** Sockets one address may hold open before their auth frame (each is cut after AUTH_TIMEOUT_MS). */
 const MAX_WAITING_PER_ADDRESS = 16;
+/** Open connections of every kind at once: a local user can use every 127.x address, so the
+ * per-address limits alone do not bound the daemon's file descriptors. */
+export const MAX_CONNECTIONS = 256;
 
 const requestSchema = z.object({
   type: z.literal("req"),
@@ -119,6 +122,7 @@ export class WebSocketChannel implements Channel {
       res.writeHead(health ? 200 : 404, { "content-type": "application/json" });
       res.end(JSON.stringify(health ? { ok: true, connections: this.connections.size } : { error: "WebSocket only; see /health" }));
     });
+    server.maxConnections = MAX_CONNECTIONS;
     this.server = server;
     this.wss = new WebSocketServer({
       server,

@@ -2,11 +2,12 @@
 // SDK with the faux model test/fixtures/daemon-llm.ts) and a real redis-server; each test
 // asserts the refusal, not only that nothing crashed.
 import assert from "node:assert/strict";
+import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { WebSocket } from "ws";
 import { createLogger } from "../../core/log.ts";
-import { CLOSE, QUEUE_HEAD } from "../../daemon/channels/websocket.ts";
+import { CLOSE, MAX_CONNECTIONS, QUEUE_HEAD } from "../../daemon/channels/websocket.ts";
 import { startDaemon, type Daemon } from "../../daemon/main.ts";
 import { daemonHome, until, WS_TOKEN, WsClient, type Frame } from "../harness/daemon.ts";
 import { startRedis } from "../harness/redis.ts";
@@ -152,4 +153,29 @@ test("attack: holding sockets open without authenticating — one address gets 1
   waiting[0]!.socket.send(authFrame(WS_TOKEN, "ok"));
   await until(() => waiting[0]!.frames.find((f) => f.id === "ok")?.ok, "the first socket's auth");
   assert.ok("socket" in (await rawSocket({ localAddress: from })), "an authenticated socket no longer counts as waiting");
+});
+
+test("attack: connections from many loopback addresses — past MAX_CONNECTIONS open at once the next is closed unanswered; once they go, a client opens and authenticates again", async () => {
+  // Each connection asks /health on a kept-alive socket: an accepted one answers, a refused one closes.
+  const open: Socket[] = [];
+  after(() => open.forEach((s) => s.destroy()));
+  const healthOn = (index: number) =>
+    new Promise<{ socket: Socket; answered: boolean }>((resolve) => {
+      const socket = connect({ host: "127.0.0.1", port, localAddress: `127.0.${10 + Math.floor(index / 200)}.${1 + (index % 200)}` });
+      socket.once("data", () => resolve({ socket, answered: true }));
+      socket.once("close", () => resolve({ socket, answered: false }));
+      socket.once("error", () => {});
+      socket.write("GET /health HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n");
+    });
+  let refusedAt: number | undefined;
+  for (let i = 0; i <= MAX_CONNECTIONS && refusedAt === undefined; i++) {
+    const { socket, answered } = await healthOn(i);
+    if (answered) open.push(socket);
+    else refusedAt = i;
+  }
+  assert.ok(refusedAt !== undefined, `a connection past ${MAX_CONNECTIONS} was refused`);
+  assert.ok(open.length <= MAX_CONNECTIONS, `${open.length} open at once`);
+  for (const socket of open.splice(0)) socket.destroy();
+  await until(async () => (await healthOn(0).then(({ socket, answered }) => (socket.destroy(), answered))) || undefined, "a connection is accepted again");
+  await WsClient.connect(port); // opens and authenticates, or throws
 });
