@@ -20,7 +20,8 @@ const installed = join(prefix, "lib", "node_modules", "agent-gateway");
 const npmEnv = { ...process.env, npm_config_update_notifier: "false", npm_config_audit: "false", npm_config_fund: "false" };
 
 test("npm pack, then npm install -g <tarball>: agent-gateway push works from that install", { timeout: 600_000 }, () => {
-  const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", work], { cwd: REPO, env: npmEnv, encoding: "utf8" }).trim().split("\n").at(-1)!;
+  // --ignore-scripts: `npm test` has just built dist/ (pretest), so npm's prepare would only build it again.
+  const tarball = execFileSync("npm", ["pack", "--silent", "--ignore-scripts", "--pack-destination", work], { cwd: REPO, env: npmEnv, encoding: "utf8" }).trim().split("\n").at(-1)!;
   // --prefer-offline: the dependencies come from npm's cache when they are there (npm ci put them there).
   execFileSync("npm", ["install", "-g", "--prefer-offline", "--prefix", prefix, join(work, tarball)], { env: npmEnv, stdio: "ignore" });
   const home = join(work, "home");
