@@ -248,7 +248,7 @@ export class Consumer {
   private async record(batch: Batch): Promise<void> {
     const { redis, config, log } = this.o;
     try {
-      const dropped = await recordHistory(redis, config, batch.session, batch.entries.filter((e) => !isHeartbeat(e.event)));
+      const dropped = await recordHistory(redis, config, batch.session, batch.entries.filter((e) => !isHeartbeat(e.event)), batch.redelivered);
       if (dropped > 0) log.info("history bounds dropped the oldest entries", { dropped });
     } catch (error) {
       log.warn("history not written (delivery goes on; gateway_events will miss these events)", { error, events: batch.entries.length });

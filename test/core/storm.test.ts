@@ -36,7 +36,7 @@ async function setup(overrides: Partial<Config> = {}) {
     injector: { hasRoom: () => true, send: (prepared, handover) => void sent.push({ prepared, handover }) },
     log,
   });
-  return { config, keys: keysFor(prefix), sent, consumer };
+  return { config, keys: keysFor(prefix), lease, sent, consumer };
 }
 
 async function flood(config: Config, count: number, urgentEvery = 0): Promise<void> {
@@ -85,6 +85,31 @@ test("storm: not taken → the whole storm is redelivered as one prompt", async 
   consumer.stop();
 });
 
+test("history: a batch redelivered after pi died before the ack is kept once", async () => {
+  const { config, lease, sent, consumer } = await setup();
+  await flood(config, 300);
+  consumer.wake("test");
+  await pollUntil("handed over", () => sent.length === 1);
+  consumer.stop(); // pi dies: the batch is never acknowledged
+  const restarted: PreparedPrompt[] = [];
+  const again = new Consumer({
+    redis,
+    config,
+    session: () => ({ session: CENTRAL_SESSION, owner: lease.owner }),
+    heartbeats: new Heartbeats(config, log, () => {}),
+    injector: { hasRoom: () => true, send: (prepared, handover) => void (restarted.push(prepared), handover.taken()) },
+    log,
+  });
+  again.wake("test");
+  await pollUntil("redelivered", () => restarted.length === 1);
+  assert.equal(restarted[0]!.redelivered, true);
+  assert.equal(restarted[0]!.events, 300);
+  const page = await listHistory(redis, config, CENTRAL_SESSION, { limit: 1_000 });
+  assert.equal(page.kept, 300, "each event once in the history");
+  assert.deepEqual(page.entries.map((e) => e.event.id), Array.from({ length: 300 }, (_, n) => `s${n}`));
+  again.stop();
+});
+
 test("storm: storm.maxEvents bounds one prompt; the rest is the next prompt", async () => {
   const { config, sent, consumer } = await setup({ storm: { maxEvents: 1_000, listed: 50 } });
   await flood(config, 1_500);
@@ -118,6 +143,10 @@ test("history: bounded by count, oldest dropped first and counted; paged and fil
   assert.equal(since.entries.length, 10);
   assert.equal((await findInHistory(redis, config, "s1", "h120"))?.payload.n, 120);
   assert.equal(await findInHistory(redis, config, "s1", "h10"), undefined, "dropped by the bound");
+  const next = { event: { ...entries[149]!.event, id: "h150" }, raw: Buffer.from(JSON.stringify({ id: "h150", type: "odd", source: "t", ts: 1_150, payload: {} })) };
+  await recordHistory(redis, config, "s1", [...entries.slice(100), next], true);
+  const ids = (await listHistory(redis, config, "s1", { limit: 200 })).entries.map((e) => e.event.id);
+  assert.deepEqual(ids.slice(-3), ["h148", "h149", "h150"], "a redelivered batch adds only what it did not hold");
   assert.ok((await redis.pttl(keysFor(config.prefix).history("s1"))) > 0, "the history expires with its age bound");
 });
 
