@@ -283,7 +283,7 @@ export class Consumer {
     };
   }
 
-  /** Events past budget.maxChainDepth go to the held list (acked with the batch); returns the rest. */
+  /** Events past budget.maxChainDepth move from the in-flight list to the held list; returns the rest. */
   private async holdRunaways(batch: Batch): Promise<GatewayEvent[]> {
     const { redis, config, log } = this.o;
     const held = batch.entries.filter((e) => isRunaway(e.event, config.budget.maxChainDepth));
