@@ -28,15 +28,20 @@ async function setup(overrides: Partial<Config> = {}) {
   const lease = newLease(CENTRAL_SESSION, "central");
   await holdLease(redis, prefix, { lease, ttl: 60_000 });
   const sent: { prepared: PreparedPrompt; handover: Handover }[] = [];
-  const consumer = new Consumer({
+  const consumer = consumerOf(config, lease.owner, (prepared, handover) => void sent.push({ prepared, handover }));
+  return { config, keys: keysFor(prefix), lease, sent, consumer };
+}
+
+/** A consumer of the central session whose injector (in place of pi) calls `send`. */
+function consumerOf(config: Config, owner: string, send: (prepared: PreparedPrompt, handover: Handover) => void): Consumer {
+  return new Consumer({
     redis,
     config,
-    session: () => ({ session: CENTRAL_SESSION, owner: lease.owner }),
+    session: () => ({ session: CENTRAL_SESSION, owner }),
     heartbeats: new Heartbeats(config, log, () => {}),
-    injector: { hasRoom: () => true, send: (prepared, handover) => void sent.push({ prepared, handover }) },
+    injector: { hasRoom: () => true, send },
     log,
   });
-  return { config, keys: keysFor(prefix), lease, sent, consumer };
 }
 
 async function flood(config: Config, count: number, urgentEvery = 0): Promise<void> {
@@ -92,13 +97,9 @@ test("history: a batch redelivered after pi died before the ack is kept once", a
   await pollUntil("handed over", () => sent.length === 1);
   consumer.stop(); // pi dies: the batch is never acknowledged
   const restarted: PreparedPrompt[] = [];
-  const again = new Consumer({
-    redis,
-    config,
-    session: () => ({ session: CENTRAL_SESSION, owner: lease.owner }),
-    heartbeats: new Heartbeats(config, log, () => {}),
-    injector: { hasRoom: () => true, send: (prepared, handover) => void (restarted.push(prepared), handover.taken()) },
-    log,
+  const again = consumerOf(config, lease.owner, (prepared, handover) => {
+    restarted.push(prepared);
+    void handover.taken();
   });
   again.wake("test");
   await pollUntil("redelivered", () => restarted.length === 1);
