@@ -25,9 +25,14 @@ export function runDepth(events: readonly Pick<GatewayEvent, "chain">[]): number
 
 export const isRunaway = (event: Pick<GatewayEvent, "chain">, maxChainDepth: number) => (event.chain ?? 0) > maxChainDepth;
 
-/** Parks held entries (exact bytes) in the session's held list. */
-export async function holdEntries(redis: Redis, prefix: string, session: string, raws: Buffer[]): Promise<void> {
-  if (raws.length > 0) await redis.rpush(keysFor(prefix).held(session), ...raws);
+/**
+ * Moves in-flight entries (exact bytes) to the session's held list, in one script that also
+ * runs on a full Redis; returns how many moved (one no longer in flight stays where it is).
+ */
+export async function holdEntries(redis: Redis, prefix: string, session: string, raws: Buffer[]): Promise<number> {
+  if (raws.length === 0) return 0;
+  const keys = keysFor(prefix);
+  return (await runScript(redis, "hold", [keys.inflight(session), keys.held(session)], raws)) as number;
 }
 
 export async function heldCount(redis: Redis, prefix: string, session: string): Promise<number> {

@@ -248,7 +248,7 @@ export class Consumer {
   private async record(batch: Batch): Promise<void> {
     const { redis, config, log } = this.o;
     try {
-      const dropped = await recordHistory(redis, config, batch.session, batch.entries.filter((e) => !isHeartbeat(e.event)));
+      const dropped = await recordHistory(redis, config, batch.session, batch.entries.filter((e) => !isHeartbeat(e.event)), batch.redelivered);
       if (dropped > 0) log.info("history bounds dropped the oldest entries", { dropped });
     } catch (error) {
       log.warn("history not written (delivery goes on; gateway_events will miss these events)", { error, events: batch.entries.length });
@@ -283,7 +283,7 @@ export class Consumer {
     };
   }
 
-  /** Events past budget.maxChainDepth go to the held list (acked with the batch); returns the rest. */
+  /** Events past budget.maxChainDepth move from the in-flight list to the held list; returns the rest. */
   private async holdRunaways(batch: Batch): Promise<GatewayEvent[]> {
     const { redis, config, log } = this.o;
     const held = batch.entries.filter((e) => isRunaway(e.event, config.budget.maxChainDepth));

@@ -1,7 +1,8 @@
 // A session's history of delivered events: a Redis stream per session, bounded by count and
 // age (oldest dropped first, and counted), written by the consumer before it hands a batch
-// over, read by the agent's gateway_events tool and `agent-gateway history`. Best-effort: a
-// history that cannot be written (Redis full) never holds up delivery; the caller logs it.
+// over (a batch redelivered after a crash is kept once), read by the agent's gateway_events
+// tool and `agent-gateway history`. Best-effort: a history that cannot
+// be written (Redis full) never holds up delivery; the caller logs it.
 import type { Redis } from "ioredis";
 import { parseEntry, type GatewayEvent } from "./event.ts";
 import { keysFor } from "./keys.ts";
@@ -18,14 +19,21 @@ const WRITE_CHUNK = 2_000;
 /** Stream entries read per round trip while filtering. */
 const READ_CHUNK = 1_000;
 
-/** Adds the events (exact raw entries) to the session's history; returns how many the bounds dropped. */
+/**
+ * Adds the events (exact raw entries) to the session's history; returns how many the bounds
+ * dropped. `redelivered`: the batch was in flight before (pi died before the ack), so the
+ * history's newest entries may hold it already; ids found there are skipped. Only a
+ * redelivery pays for that look, so the drain path writes as fast as before.
+ */
 export async function recordHistory(
   redis: Redis,
   settings: HistorySettings,
   session: string,
-  entries: { event: GatewayEvent; raw: Buffer }[],
+  batch: { event: GatewayEvent; raw: Buffer }[],
+  redelivered = false,
 ): Promise<number> {
   const keys = keysFor(settings.prefix);
+  const entries = redelivered ? await notYetKept(redis, keys.history(session), batch) : batch;
   let dropped = 0;
   for (let start = 0; start < entries.length; start += WRITE_CHUNK) {
     const args = entries
@@ -104,7 +112,7 @@ export async function listHistory(redis: Redis, settings: Pick<HistorySettings, 
   return { entries, next: more ? entries.at(-1)?.at : undefined, kept, dropped: Number(dropped ?? 0) };
 }
 
-/** The event with this id in the session's history (the first kept, should a redelivery have added it twice). */
+/** The event with this id in the session's history (the first kept, should it be there twice). */
 export async function findInHistory(redis: Redis, settings: Pick<HistorySettings, "prefix" | "maxEventBytes">, session: string, id: string): Promise<GatewayEvent | undefined> {
   let found: GatewayEvent | undefined;
   await scan(redis, keysFor(settings.prefix).history(session), undefined, (_streamId, fields) => {
@@ -114,6 +122,27 @@ export async function findInHistory(redis: Redis, settings: Pick<HistorySettings
     return !parsed.ok;
   });
   return found;
+}
+
+/**
+ * The entries whose ids are not among the history's newest `entries.length`: where an earlier
+ * recording of the same in-flight batch (whole or cut short) can only be, as the session's one
+ * consumer records nothing else while that batch is in flight.
+ */
+async function notYetKept<T extends { event: GatewayEvent }>(redis: Redis, key: string, entries: T[]): Promise<T[]> {
+  const kept = new Set<string>();
+  let from = "+";
+  for (let left = entries.length; left > 0; ) {
+    const chunk = (await redis.xrevrange(key, from, "-", "COUNT", Math.min(left, READ_CHUNK))) as [string, string[]][];
+    for (const [, flat] of chunk) {
+      const id = fieldsOf(flat).id;
+      if (id !== undefined) kept.add(id);
+    }
+    left -= chunk.length;
+    if (chunk.length < READ_CHUNK) break;
+    from = `(${chunk.at(-1)![0]}`;
+  }
+  return kept.size === 0 ? entries : entries.filter((e) => !kept.has(e.event.id));
 }
 
 /** Reads the stream after `cursor` in chunks, calling `visit` per entry until it returns false. */

@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import type { Redis } from "ioredis";
 import { parseEntry, type GatewayEvent } from "./event.ts";
+import { pidAlive } from "./host.ts";
 import { ensurePrivateDir, narrow, PRIVATE_FILE } from "./private-files.ts";
 import { pushInBatches, type PushSettings } from "./push.ts";
 import { confirmReplicated, type Durability } from "./replication.ts";
@@ -44,15 +45,6 @@ export function rejectedPath(spool: string): string {
 }
 
 const claimPrefix = (spool: string) => `${basename(spool)}.flushing-`;
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 

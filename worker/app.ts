@@ -1,7 +1,9 @@
-// The worker's HTTP surface, composed from one file per route. Without an Inngest handler
-// (nothing configured) /api/inngest refuses and says how to configure it.
+// The worker's HTTP surface, composed from one file per route; failed credentials on any of
+// them share one throttle (http/auth.ts). Without an Inngest handler (nothing configured)
+// /api/inngest refuses and says how to configure it.
 import { Hono, type Context } from "hono";
 import type { WorkerContext } from "./context.ts";
+import { createCredentialGuard } from "./http/auth.ts";
 import { internalError, refuse } from "./http/errors.ts";
 import { eventsRoutes } from "./routes/events.ts";
 import { githubRoutes } from "./routes/github.ts";
@@ -13,11 +15,12 @@ export const INNGEST_PATH = "/api/inngest";
 
 export function createApp(ctx: WorkerContext, inngestHandler?: (c: Context) => Promise<Response>): Hono {
   const app = new Hono();
-  app.route("/events", eventsRoutes(ctx));
-  app.route("/hooks/github", githubRoutes(ctx));
-  app.route("/hooks", hooksRoutes(ctx));
+  const guard = createCredentialGuard(ctx.config);
+  app.route("/events", eventsRoutes(ctx, guard));
+  app.route("/hooks/github", githubRoutes(ctx, guard));
+  app.route("/hooks", hooksRoutes(ctx, guard));
   app.route("/health", healthRoutes(ctx));
-  app.route("/spend", spendRoutes(ctx));
+  app.route("/spend", spendRoutes(ctx, guard));
   if (inngestHandler) app.on(["GET", "POST", "PUT"], INNGEST_PATH, inngestHandler);
   else {
     app.all(INNGEST_PATH, (c) =>

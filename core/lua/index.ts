@@ -21,6 +21,7 @@ export const SCRIPT_FILES = {
   drain: "drain.lua",
   drainMore: "drain-more.lua",
   historyAdd: "history-add.lua",
+  hold: "hold.lua",
   releaseHeld: "release-held.lua",
   ack: "ack.lua",
   deadLetter: "dead-letter.lua",

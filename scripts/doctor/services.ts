@@ -4,6 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { pidAlive } from "../../core/host.ts";
 import { centralHolderCheck } from "./central.ts";
 import { result, notInTier, type Check, type CheckResult, type DoctorContext } from "./check.ts";
 import { TMUX_SESSION } from "./install-state.ts";
@@ -22,14 +23,15 @@ function tmuxCheck(ctx: DoctorContext): CheckResult {
     : result("tmux", "ok", `session "${TMUX_SESSION}" is running (attach: tmux attach -t ${TMUX_SESSION})`);
 }
 
-function pidAlive(file: string): number | undefined {
+/** The pid in a fallback service's pid file while that process runs. */
+function runningPid(file: string): number | undefined {
+  let pid: number;
   try {
-    const pid = Number(readFileSync(file, "utf8").trim());
-    process.kill(pid, 0);
-    return pid;
+    pid = Number(readFileSync(file, "utf8").trim());
   } catch {
     return undefined;
   }
+  return pidAlive(pid) ? pid : undefined;
 }
 
 function serviceCheck(ctx: DoctorContext): CheckResult {
@@ -51,8 +53,8 @@ function serviceCheck(ctx: DoctorContext): CheckResult {
       : result("services", "ok", `LaunchAgents loaded: ${labels.join(", ")}`);
   }
   const run_ = join(ctx.config.home, "run");
-  const worker = pidAlive(join(run_, "worker.pid"));
-  const tripwire = pidAlive(join(run_, "tripwire.pid"));
+  const worker = runningPid(join(run_, "worker.pid"));
+  const tripwire = runningPid(join(run_, "tripwire.pid"));
   if (!worker || !tripwire) {
     const down = [worker ? "" : "worker", tripwire ? "" : "tripwire loop"].filter(Boolean).join(" and ");
     return result("services", "fail", `fallback (no service manager): ${down} not running`, redo);

@@ -28,15 +28,20 @@ async function setup(overrides: Partial<Config> = {}) {
   const lease = newLease(CENTRAL_SESSION, "central");
   await holdLease(redis, prefix, { lease, ttl: 60_000 });
   const sent: { prepared: PreparedPrompt; handover: Handover }[] = [];
-  const consumer = new Consumer({
+  const consumer = consumerOf(config, lease.owner, (prepared, handover) => void sent.push({ prepared, handover }));
+  return { config, keys: keysFor(prefix), lease, sent, consumer };
+}
+
+/** A consumer of the central session whose injector (in place of pi) calls `send`. */
+function consumerOf(config: Config, owner: string, send: (prepared: PreparedPrompt, handover: Handover) => void): Consumer {
+  return new Consumer({
     redis,
     config,
-    session: () => ({ session: CENTRAL_SESSION, owner: lease.owner }),
+    session: () => ({ session: CENTRAL_SESSION, owner }),
     heartbeats: new Heartbeats(config, log, () => {}),
-    injector: { hasRoom: () => true, send: (prepared, handover) => void sent.push({ prepared, handover }) },
+    injector: { hasRoom: () => true, send },
     log,
   });
-  return { config, keys: keysFor(prefix), sent, consumer };
 }
 
 async function flood(config: Config, count: number, urgentEvery = 0): Promise<void> {
@@ -85,6 +90,27 @@ test("storm: not taken → the whole storm is redelivered as one prompt", async 
   consumer.stop();
 });
 
+test("history: a batch redelivered after pi died before the ack is kept once", async () => {
+  const { config, lease, sent, consumer } = await setup();
+  await flood(config, 300);
+  consumer.wake("test");
+  await pollUntil("handed over", () => sent.length === 1);
+  consumer.stop(); // pi dies: the batch is never acknowledged
+  const restarted: PreparedPrompt[] = [];
+  const again = consumerOf(config, lease.owner, (prepared, handover) => {
+    restarted.push(prepared);
+    void handover.taken();
+  });
+  again.wake("test");
+  await pollUntil("redelivered", () => restarted.length === 1);
+  assert.equal(restarted[0]!.redelivered, true);
+  assert.equal(restarted[0]!.events, 300);
+  const page = await listHistory(redis, config, CENTRAL_SESSION, { limit: 1_000 });
+  assert.equal(page.kept, 300, "each event once in the history");
+  assert.deepEqual(page.entries.map((e) => e.event.id), Array.from({ length: 300 }, (_, n) => `s${n}`));
+  again.stop();
+});
+
 test("storm: storm.maxEvents bounds one prompt; the rest is the next prompt", async () => {
   const { config, sent, consumer } = await setup({ storm: { maxEvents: 1_000, listed: 50 } });
   await flood(config, 1_500);
@@ -118,6 +144,10 @@ test("history: bounded by count, oldest dropped first and counted; paged and fil
   assert.equal(since.entries.length, 10);
   assert.equal((await findInHistory(redis, config, "s1", "h120"))?.payload.n, 120);
   assert.equal(await findInHistory(redis, config, "s1", "h10"), undefined, "dropped by the bound");
+  const next = { event: { ...entries[149]!.event, id: "h150" }, raw: Buffer.from(JSON.stringify({ id: "h150", type: "odd", source: "t", ts: 1_150, payload: {} })) };
+  await recordHistory(redis, config, "s1", [...entries.slice(100), next], true);
+  const ids = (await listHistory(redis, config, "s1", { limit: 200 })).entries.map((e) => e.event.id);
+  assert.deepEqual(ids.slice(-3), ["h148", "h149", "h150"], "a redelivered batch adds only what it did not hold");
   assert.ok((await redis.pttl(keysFor(config.prefix).history("s1"))) > 0, "the history expires with its age bound");
 });
 

@@ -1,6 +1,6 @@
 // A throwaway user for setup tests: temp HOME, gateway home and tmux socket directory, a PATH
-// with the project's node_modules/.bin (pi), REDIS_URL at a harness Redis so setup never
-// touches the system one. Runs setup.sh with no terminal (its own session, like a pipe from
+// with the project's node_modules/.bin (pi; or one without pi, from fake-npm.ts), REDIS_URL at
+// a harness Redis so setup never touches the system one. Runs setup.sh with no terminal (its own session, like a pipe from
 // curl) and, at the end, stops whatever the setup started, even when a test failed.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, closeSync, rmSync } from "node:fs";
@@ -43,14 +43,19 @@ function killGroup(pidFile: string): void {
   }
 }
 
-export function createSandbox(redisUrl: string): Sandbox {
+export interface SandboxOptions {
+  /** PATH instead of the project's node_modules/.bin (its pi) before the test's own. */
+  path?: string;
+}
+
+export function createSandbox(redisUrl: string, options: SandboxOptions = {}): Sandbox {
   const root = mkdtempSync(join(tmpdir(), "agent-gateway-setup-"));
   const home = join(root, "home");
   const gatewayHome = join(root, "gateway");
   const tmuxDir = join(root, "tmux");
   for (const dir of [home, tmuxDir]) mkdirSync(dir, { recursive: true });
   const env: NodeJS.ProcessEnv = {
-    PATH: `${join(REPO, "node_modules", ".bin")}:${process.env.PATH}`,
+    PATH: options.path ?? `${join(REPO, "node_modules", ".bin")}:${process.env.PATH}`,
     HOME: home,
     AGENT_GATEWAY_HOME: gatewayHome,
     REDIS_URL: redisUrl,

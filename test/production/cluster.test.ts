@@ -169,12 +169,14 @@ async function runEveryScript(redis: Redis, config: Config): Promise<string[]> {
   assert.equal(await drainMore(redis, config, batch, satellite.lease.owner, 10, 1 << 20), 1); // drainMore
   assert.equal(await recordHistory(redis, config, "sat-1", batch.entries), 0); // historyAdd
   assert.equal(await ackBatch(redis, config, batch, satellite.lease.owner), batch.entries.length); // ack
-  await holdEntries(redis, config.prefix, "sat-1", [Buffer.from('{"id":"held-1","type":"t","source":"s","ts":1,"chain":9}')]);
+  const runaway = Buffer.from('{"id":"held-1","type":"t","source":"s","ts":1,"chain":9}');
+  await redis.rpush(keys.inflight("sat-1"), runaway); // as drained
+  assert.equal(await holdEntries(redis, config.prefix, "sat-1", [runaway]), 1); // hold
   assert.equal(await releaseHeld(redis, config.prefix, "sat-1"), 1); // releaseHeld
   const letters = (await listDead(redis, config.prefix, "sat-1")).filter((l) => l.reason === "overflow");
   assert.equal(await requeueDead(redis, config.prefix, "sat-1", letters), 1); // requeue
   assert.equal(await releaseLease(redis, config.prefix, satellite.lease), true); // release
-  return ["lease", "push", "drain", "deadLetter", "drainMore", "historyAdd", "ack", "releaseHeld", "requeue", "release"];
+  return ["lease", "push", "drain", "deadLetter", "drainMore", "historyAdd", "ack", "hold", "releaseHeld", "requeue", "release"];
 }
 
 test("cluster: every script runs on the cluster, and every key it touches is one it declared (MONITOR on each master)", async () => {

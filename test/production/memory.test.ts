@@ -5,12 +5,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
-import { loadConfig } from "../../core/config.ts";
+import { type Config, loadConfig } from "../../core/config.ts";
 import { createLogger } from "../../core/log.ts";
+import type { Redis } from "ioredis";
 import { connectRedis, ensureConnected } from "../../core/redis.ts";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { Consumer } from "../../core/delivery.ts";
+import { drainBatch } from "../../core/drain.ts";
 import { HEARTBEAT_TYPE } from "../../core/format.ts";
 import { Heartbeats } from "../../core/heartbeat-intake.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
@@ -18,7 +20,7 @@ import { pushOrSpool } from "../../core/producer.ts";
 import { pushEvents } from "../../core/push.ts";
 import { redisFailure } from "../../core/redis.ts";
 import { RedisFullError } from "../../core/redis-errors.ts";
-import { claimLease, newLease, releaseLease } from "../../core/sessions.ts";
+import { claimLease, type LeaseHandle, newLease, releaseLease } from "../../core/sessions.ts";
 import { countSpooled } from "../../core/spool.ts";
 import { createApp } from "../../worker/app.ts";
 import { cliHome } from "../harness/cli.ts";
@@ -98,8 +100,55 @@ test("noeviction, Redis filled with events until OOM: the consumer loop still ta
   // and heartbeat paths run on the full Redis too.
   await redis.lpush(keys.inbox(CENTRAL_SESSION), "not json");
   await pushEvents(redis, config, [{ type: HEARTBEAT_TYPE, source: "test" }]);
-  // Batches of 2 KB events, halved on each refusal (a refused batch's own arguments count
-  // towards maxmemory), then single small ones: Redis ends up full to within one small event.
+  const pushed = await fillUntilFull(redis, config);
+  await assert.rejects(
+    pushOrSpool(config, { type: "one.more", source: "test", payload: { blob: "z".repeat(1000) } }, { spool: false }),
+    (error: Error) => error instanceof RedisFullError && /^Redis is full \(maxmemory 20mb reached\)/.test(error.message),
+  );
+
+  const lease = { lease: newLease(CENTRAL_SESSION, "central"), ttl: 30_000 };
+  assert.deepEqual(await claimLease(redis, prefix, lease), { held: true, handoverAsked: false }, "a lease is taken on a full Redis");
+  const delivered = await drainAll(redis, config, lease);
+  const dead = (await redis.lrange(keys.dead(CENTRAL_SESSION), 0, -1)).map((raw) => JSON.parse(raw).reason as string);
+  assert.equal(dead.length, 1, dead.join());
+  assert.equal(delivered, pushed + 1, "every acknowledged push delivered, and the heartbeat");
+  assert.equal(await redis.llen(keys.inflight(CENTRAL_SESSION)), 0, "every batch acknowledged");
+  assert.equal(await redis.llen(keys.inbox(CENTRAL_SESSION)), 0);
+  assert.equal(await redis.llen(keys.dead(CENTRAL_SESSION)), 1);
+  assert.equal(await releaseLease(redis, prefix, lease.lease), true);
+  // Drained, Redis takes pushes again.
+  assert.equal((await pushEvents(redis, config, [{ type: "after.drain", source: "test" }]))[0]!.delivered, 1);
+  await admin.flushall();
+});
+
+test("noeviction, Redis full: an event past budget.maxChainDepth still moves to the held list (out of the in-flight list, one script); nothing lost", async () => {
+  await admin.config("SET", "maxmemory-policy", "noeviction");
+  const prefix = server.prefix();
+  const config = { ...loadConfig({ AGENT_GATEWAY_HOME: mkdtempSync(join(tmpdir(), "agent-gateway-full-")), REDIS_URL: server.url, GATEWAY_PREFIX: prefix }), drainBatch: 200 };
+  const keys = keysFor(prefix);
+  const redis = await server.consumer();
+  const lease = { lease: newLease(CENTRAL_SESSION, "central"), ttl: 30_000 };
+  assert.deepEqual(await claimLease(redis, prefix, lease), { held: true, handoverAsked: false });
+  // A run pushed this one from a chain already too deep; it was drained, then pi died before
+  // the breaker held it, and Redis filled up meanwhile: the restarted consumer must hold it now.
+  await pushEvents(redis, config, [{ id: "runaway-1", type: "loop.again", source: "agent", chain: config.budget.maxChainDepth + 1 }]);
+  assert.equal((await drainBatch(redis, config, CENTRAL_SESSION, lease.lease.owner)).entries.length, 1);
+  const pushed = await fillUntilFull(redis, config);
+  const delivered = await drainAll(redis, config, lease);
+  const held = (await redis.lrange(keys.held(CENTRAL_SESSION), 0, -1)).map((raw) => JSON.parse(raw).id as string);
+  assert.deepEqual(held, ["runaway-1"], "held once, on a full Redis");
+  assert.equal(delivered, pushed, "every other event handed over");
+  assert.equal(await redis.llen(keys.dead(CENTRAL_SESSION)), 0, "nothing dead-lettered");
+  assert.equal(await releaseLease(redis, prefix, lease.lease), true);
+  await admin.flushall();
+});
+
+/**
+ * Pushes events until Redis refuses: batches of 2 KB events, halved on each refusal (a refused
+ * batch's own arguments count towards maxmemory), then single small ones, so Redis ends up full
+ * to within one small event. Returns how many were pushed.
+ */
+async function fillUntilFull(redis: Redis, config: Config): Promise<number> {
   let pushed = 0;
   let refusal: unknown;
   const phases = [...[256, 64, 16, 4, 1].map((size) => ({ size, blob: 2000 })), { size: 1, blob: 0 }];
@@ -117,20 +166,19 @@ test("noeviction, Redis filled with events until OOM: the consumer loop still ta
   assert.ok(refusal instanceof RedisFullError, String(refusal));
   assert.ok(pushed > 1000, `only ${pushed} events fitted`);
   await assert.rejects(admin.set("probe", "x".repeat(4096)), /OOM/, "Redis is really full");
-  await assert.rejects(
-    pushOrSpool(config, { type: "one.more", source: "test", payload: { blob: "z".repeat(1000) } }, { spool: false }),
-    (error: Error) => error instanceof RedisFullError && /^Redis is full \(maxmemory 20mb reached\)/.test(error.message),
-  );
+  return pushed;
+}
 
-  const lease = { lease: newLease(CENTRAL_SESSION, "central"), ttl: 30_000 };
-  assert.deepEqual(await claimLease(redis, prefix, lease), { held: true, handoverAsked: false }, "a lease is taken on a full Redis");
+/** A consumer whose pi takes every prompt at once, run until inbox and in-flight list are empty; returns the events handed over. */
+async function drainAll(redis: Redis, config: Config, lease: LeaseHandle): Promise<number> {
+  const keys = keysFor(config.prefix);
   let delivered = 0;
   const consumer = new Consumer({
     redis,
     config,
     session: () => ({ session: CENTRAL_SESSION, owner: lease.lease.owner }),
     heartbeats: new Heartbeats(config, createLogger({ kind: "test", level: "error" }), () => {}),
-    // pi takes every prompt at once; taken() resolves once the batch is acknowledged.
+    // taken() resolves once the batch is acknowledged.
     injector: { hasRoom: () => true, send: (prepared, handover) => {
       delivered += prepared.events;
       void handover.taken();
@@ -138,20 +186,14 @@ test("noeviction, Redis filled with events until OOM: the consumer loop still ta
     log: createLogger({ kind: "test", level: "error" }),
   });
   consumer.wake("test");
-  await pollUntil("everything drained and acknowledged", async () => {
-    await claimLease(redis, prefix, lease); // the refresh the lease keeper does
-    return consumer.state === "idle" && (await redis.llen(keys.inbox(CENTRAL_SESSION))) + (await redis.llen(keys.inflight(CENTRAL_SESSION))) === 0;
-  }, 60_000);
-  consumer.stop();
+  try {
+    await pollUntil("everything drained and acknowledged", async () => {
+      await claimLease(redis, config.prefix, lease); // the refresh the lease keeper does
+      return consumer.state === "idle" && (await redis.llen(keys.inbox(CENTRAL_SESSION))) + (await redis.llen(keys.inflight(CENTRAL_SESSION))) === 0;
+    }, 60_000);
+  } finally {
+    consumer.stop();
+  }
   assert.equal(consumer.report().lastError, undefined);
-  const dead = (await redis.lrange(keys.dead(CENTRAL_SESSION), 0, -1)).map((raw) => JSON.parse(raw).reason as string);
-  assert.equal(dead.length, 1, dead.join());
-  assert.equal(delivered, pushed + 1, "every acknowledged push delivered, and the heartbeat");
-  assert.equal(await redis.llen(keys.inflight(CENTRAL_SESSION)), 0, "every batch acknowledged");
-  assert.equal(await redis.llen(keys.inbox(CENTRAL_SESSION)), 0);
-  assert.equal(await redis.llen(keys.dead(CENTRAL_SESSION)), 1);
-  assert.equal(await releaseLease(redis, prefix, lease.lease), true);
-  // Drained, Redis takes pushes again.
-  assert.equal((await pushEvents(redis, config, [{ type: "after.drain", source: "test" }]))[0]!.delivered, 1);
-  await admin.flushall();
-});
+  return delivered;
+}

@@ -221,3 +221,24 @@ test("/spend: only with the API token (401 without, not on /health); today's aut
   assert.equal(body.today.automated.cost, 0.25);
   assert.equal(body.last7Days.automated.input, 100);
 });
+
+test("/spend: wrong tokens are throttled like on /events (429 + Retry-After); the right token still works", async () => {
+  const { app } = setup({ rateLimitPerMinute: 2 });
+  const spend = (token: string) => app.request("/spend", { headers: { authorization: `Bearer ${token}` } });
+  assert.equal((await spend("a-wrong-token-guess-1")).status, 401);
+  assert.equal((await spend("a-wrong-token-guess-2")).status, 401);
+  const guessing = await spend("a-wrong-token-guess-3");
+  assert.equal(guessing.status, 429, "guessing on /spend is rate limited per client address");
+  assert.ok(Number(guessing.headers.get("retry-after")) >= 1);
+  assert.equal((await spend(TOKEN)).status, 200, "the right token still gets through");
+});
+
+test("wrong credentials on /spend, /events and the hooks drain one bucket per address: guessing cannot spread over routes", async () => {
+  const { app, post } = setup({ rateLimitPerMinute: 2 });
+  assert.equal((await app.request("/spend", { headers: { authorization: "Bearer a-wrong-token-guess-1" } })).status, 401);
+  assert.equal((await post({ type: "t", source: "s" }, "a-wrong-token-guess-2")).status, 401);
+  const onHook = await delivery(app, pullRequest, "d-guess", "pull_request", "guessed-secret");
+  assert.equal(onHook.status, 429, "the third failure from this address is refused whatever the route");
+  assert.ok(Number(onHook.headers.get("retry-after")) >= 1);
+  assert.equal((await post({ type: "t", source: "s" })).status, 200, "the real producer still gets through");
+});

@@ -1,13 +1,13 @@
 // POST /events: push one event (a JSON object) or a batch (an array, pushed atomically) with a
-// bearer token. Rate limited per client IP and per token; requests that fail the token check
-// drain a bucket of their own, so they cannot use up a real producer's. Bodies over
-// worker.bodyLimit get 413. Ids the gateway makes itself (core/reserved-ids.ts) are refused.
+// bearer token (http/auth.ts, whose failures drain a bucket of their own, so they cannot use up
+// a real producer's). Rate limited per client IP and per token. Bodies over worker.bodyLimit
+// get 413. Ids the gateway makes itself (core/reserved-ids.ts) are refused.
 import { Hono } from "hono";
 import { buildEvent, EventError } from "../../core/event.ts";
 import { pushEvents } from "../../core/push.ts";
 import { reservedIdRefusal } from "../../core/reserved-ids.ts";
 import type { WorkerContext } from "../context.ts";
-import { requireApiToken } from "../http/auth.ts";
+import type { CredentialGuard } from "../http/auth.ts";
 import { confirmReplicated } from "../../core/replication.ts";
 import { clientAddress, notReplicated, pushFailed, refuse } from "../http/errors.ts";
 import { limitBody } from "../http/limits.ts";
@@ -37,13 +37,13 @@ function parseEvents(text: string, maxEventBytes: number): unknown[] | string {
   return items;
 }
 
-export function eventsRoutes(ctx: WorkerContext): Hono {
+export function eventsRoutes(ctx: WorkerContext, guard: CredentialGuard): Hono {
   const { config } = ctx;
   const perMinute = config.worker.rateLimitPerMinute;
   const app = new Hono();
   app.post(
     "/",
-    requireApiToken(config, "POST /events"),
+    guard.apiToken,
     limitBy(createRateLimiter(perMinute), clientAddress, "client address"),
     // One token is configured, so its bucket is a single key.
     limitBy(createRateLimiter(perMinute), async () => "api-token", "token"),

@@ -1,13 +1,14 @@
 // POST /hooks/github: verifies X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the
 // configured secret) and pushes the delivery as one gateway event whose id is the delivery id,
 // so GitHub's redeliveries of the same delivery reach the agent once. Rate limited per client
-// address; deliveries that fail the signature check drain a bucket of their own.
+// address; deliveries that fail the signature check drain the bucket of failed credentials
+// (http/auth.ts).
 import { createHmac } from "node:crypto";
 import { Hono } from "hono";
 import { pushEvent } from "../../core/push.ts";
 import type { WorkerContext } from "../context.ts";
 import { githubEventType, summariseDelivery } from "../github-summary.ts";
-import { tokensMatch } from "../http/auth.ts";
+import { type CredentialGuard, tokensMatch } from "../http/auth.ts";
 import { confirmReplicated } from "../../core/replication.ts";
 import { clientAddress, notReplicated, pushFailed, refuse } from "../http/errors.ts";
 import { limitBody } from "../http/limits.ts";
@@ -28,11 +29,10 @@ function parseBody(raw: string, contentType: string | undefined): Record<string,
   }
 }
 
-export function githubRoutes(ctx: WorkerContext): Hono {
+export function githubRoutes(ctx: WorkerContext, guard: CredentialGuard): Hono {
   const { config } = ctx;
   const secret = config.worker.githubSecret;
   const perMinute = config.worker.rateLimitPerMinute;
-  const unsigned = createRateLimiter(perMinute);
   const app = new Hono();
   app.post(
     "/",
@@ -46,9 +46,7 @@ export function githubRoutes(ctx: WorkerContext): Hono {
       const signature = c.req.header("x-hub-signature-256") ?? "";
       const expected = `sha256=${createHmac("sha256", secret).update(raw).digest("hex")}`;
       if (!tokensMatch(signature, expected)) {
-        const retryAfter = unsigned.take(await clientAddress(c));
-        if (retryAfter !== undefined) return refuse(c, 429, `too many unsigned deliveries from this address; retry in ${retryAfter}s`, { "Retry-After": String(retryAfter) });
-        return refuse(c, 401, signature ? "X-Hub-Signature-256 does not match: check the hook's secret" : "missing X-Hub-Signature-256: set a secret on the hook");
+        return (await guard.throttleFailure(c)) ?? refuse(c, 401, signature ? "X-Hub-Signature-256 does not match: check the hook's secret" : "missing X-Hub-Signature-256: set a secret on the hook");
       }
       const event = c.req.header("x-github-event");
       const delivery = c.req.header("x-github-delivery");

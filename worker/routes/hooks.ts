@@ -1,8 +1,9 @@
 // POST /hooks/<name>: a generic webhook defined in config (worker.hooks.<name>). The delivery is
 // checked with the hook's auth mode, its body becomes the event's payload (summarised when too
 // large for one event), and a delivery-id header makes redeliveries land once (a signed,
-// timestamped delivery replayed inside its window lands once too: hooks/replay.ts). Unknown hook 404,
-// bad auth 401, and the same 400 / 413 / 429 / 503 answers as POST /events.
+// timestamped delivery replayed inside its window lands once too: hooks/replay.ts). Unknown
+// hook 404, bad auth 401 (throttled with the other failed credentials, http/auth.ts), and the
+// same 400 / 413 / 429 / 503 answers as POST /events.
 import { createHash } from "node:crypto";
 import { Hono } from "hono";
 import { buildEvent, EventError, type EventInput } from "../../core/event.ts";
@@ -10,6 +11,7 @@ import { newEventId } from "../../core/id.ts";
 import type { HookConfig } from "../../core/hook-config.ts";
 import { pushEvent } from "../../core/push.ts";
 import type { WorkerContext } from "../context.ts";
+import type { CredentialGuard } from "../http/auth.ts";
 import { confirmReplicated } from "../../core/replication.ts";
 import { clientAddress, notReplicated, pushFailed, refuse } from "../http/errors.ts";
 import { limitBody } from "../http/limits.ts";
@@ -34,7 +36,7 @@ function deliveryEventId(hook: HookConfig, delivery: string): string {
 
 type HookEnv = { Variables: { hook: HookConfig; raw: Buffer } };
 
-export function hooksRoutes(ctx: WorkerContext): Hono<HookEnv> {
+export function hooksRoutes(ctx: WorkerContext, guard: CredentialGuard): Hono<HookEnv> {
   const { config } = ctx;
   const hooks: Record<string, HookConfig> = config.worker.hooks;
   const perMinute = config.worker.rateLimitPerMinute;
@@ -60,7 +62,7 @@ export function hooksRoutes(ctx: WorkerContext): Hono<HookEnv> {
       const why = refusal(hook, { header: (name) => c.req.header(name), queryToken, raw, now: Date.now() });
       if (why) {
         ctx.log.warn("hook delivery refused", { hook: hook.name, url: maskedUrl(c.req.url), reason: why });
-        return refuse(c, 401, why, hook.auth === "bearer" ? { "WWW-Authenticate": 'Bearer realm="agent-gateway"' } : undefined);
+        return (await guard.throttleFailure(c)) ?? refuse(c, 401, why, hook.auth === "bearer" ? { "WWW-Authenticate": 'Bearer realm="agent-gateway"' } : undefined);
       }
       c.set("raw", raw);
       return next();
