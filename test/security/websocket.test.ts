@@ -158,7 +158,9 @@ test("attack: holding sockets open without authenticating — one address gets 1
 test("attack: connections from many loopback addresses — past MAX_CONNECTIONS open at once the next is closed unanswered; once they go, a client opens and authenticates again", async () => {
   // Each connection asks /health on a kept-alive socket: an accepted one answers, a refused one closes.
   const open: Socket[] = [];
-  after(() => open.forEach((s) => s.destroy()));
+  after(() => {
+    for (const socket of open) socket.destroy();
+  });
   const healthOn = (index: number) =>
     new Promise<{ socket: Socket; answered: boolean }>((resolve) => {
       const socket = connect({ host: "127.0.0.1", port, localAddress: `127.0.${10 + Math.floor(index / 200)}.${1 + (index % 200)}` });
@@ -176,6 +178,10 @@ test("attack: connections from many loopback addresses — past MAX_CONNECTIONS 
   assert.ok(refusedAt !== undefined, `a connection past ${MAX_CONNECTIONS} was refused`);
   assert.ok(open.length <= MAX_CONNECTIONS, `${open.length} open at once`);
   for (const socket of open.splice(0)) socket.destroy();
-  await until(async () => (await healthOn(0).then(({ socket, answered }) => (socket.destroy(), answered))) || undefined, "a connection is accepted again");
+  await until(async () => {
+    const { socket, answered } = await healthOn(0);
+    socket.destroy();
+    return answered || undefined;
+  }, "a connection is accepted again");
   await WsClient.connect(port); // opens and authenticates, or throws
 });
