@@ -24,6 +24,13 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 const argv = process.argv.slice(2);
-const cli = loadWithCodeCache(`${root}/dist/cli.cjs`, argv[0] ?? "help");
-process.exitCode = await cli.exports.main(argv);
-cli.save();
+if (argv[0] === "daemon") {
+  // The daemon imports pi, an ES module only, which the cached CommonJS bundle cannot; it is a
+  // long-running process, so its start-up matters least.
+  const { main } = await import("../dist/scripts/cli.js");
+  process.exitCode = await main(argv);
+} else {
+  const cli = loadWithCodeCache(`${root}/dist/cli.cjs`, argv[0] ?? "help");
+  process.exitCode = await cli.exports.main(argv);
+  cli.save();
+}

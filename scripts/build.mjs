@@ -34,10 +34,12 @@ const shared = {
   sourcemap: true,
   logLevel: "warning",
 };
-// The public entry points, as ES modules for `import … from "agent-gateway"`.
+// The public entry points, as ES modules for `import … from "agent-gateway"`, and the CLI as ES
+// modules for the daemon: it imports pi (an ES module only), and code run through vm.Script
+// cannot import() once its code cache is used (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING).
 await build({
   ...shared,
-  entryPoints: ["core/index.ts", "worker/notify.ts"],
+  entryPoints: ["scripts/cli.ts", "core/index.ts", "worker/notify.ts"],
   outdir: next,
   outbase: ".",
   splitting: true,
@@ -48,6 +50,7 @@ await build({
 });
 // The CLI, as one CommonJS file: Node 20 can keep a code cache only for CommonJS (see
 // scripts/compile-cache.mjs). Each command's module still runs only when that command does.
+// It must hold no import() of a package (the test in test/build/compile-cache.test.ts checks).
 await build({
   ...shared,
   entryPoints: ["scripts/cli.ts"],

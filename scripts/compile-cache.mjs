@@ -2,7 +2,8 @@
 // megabyte of JavaScript at every start: the first run of each command compiles as usual and
 // saves what V8 compiled; later runs load that instead (about a third of `push`'s start-up).
 // Node 22 has this built in (module.enableCompileCache); Node 20 has only vm.Script's cachedData,
-// which works for CommonJS, hence the .cjs bundle. The cache is an optimisation: any problem with
+// which works for CommonJS, hence the .cjs bundle. Code run this way cannot import() (Node needs
+// a callback that a code cache does not keep), so the bundle must require what it loads. The cache is an optimisation: any problem with
 // it (unwritable, foreign-owned, rejected by V8) means a normal compile, never a failure.
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
@@ -51,7 +52,6 @@ export function loadWithCodeCache(file, name, env = process.env) {
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: file,
     cachedData,
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));

@@ -4,7 +4,7 @@
 // (a planted cache would be code run as the user).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -57,4 +57,11 @@ test("a cache directory other users can write to is not used", () => {
   chmodSync(dir, 0o777);
   push(cacheHome);
   assert.deepEqual(readdirSync(dir), []);
+});
+
+test("the cached bundle imports no package with import() (it would fail once cached), except pi, which only the daemon loads and the daemon runs as ES modules", () => {
+  const bundle = readFileSync(join(REPO, "dist", "cli.cjs"), "utf8");
+  const imported = [...bundle.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1]);
+  assert.deepEqual(imported, ["@mariozechner/pi-coding-agent"]);
+  assert.match(readFileSync(join(REPO, "scripts", "agent-gateway.mjs"), "utf8"), /argv\[0\] === "daemon"/);
 });

@@ -2,6 +2,7 @@
 // push is answered by the error's type: Redis unreachable or failing over, or Redis full → 503
 // with Retry-After (nothing stored; a retry with the same id is delivered once); anything else
 // → 500 with a generic sentence, the details going to the worker's log only.
+import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Redis } from "ioredis";
@@ -41,7 +42,6 @@ export function notReplicated(c: Context, replicas: number) {
 /** The client's address as the socket saw it (proxies' X-Forwarded-For is not trusted). */
 export async function clientAddress(c: Context): Promise<string> {
   try {
-    const { getConnInfo } = await import("@hono/node-server/conninfo");
     return getConnInfo(c).remote.address ?? "unknown";
   } catch {
     return "unknown"; // not served by a Node server (e.g. app.request in a test)
