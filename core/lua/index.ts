@@ -22,6 +22,7 @@ export const SCRIPT_FILES = {
   drainMore: "drain-more.lua",
   historyAdd: "history-add.lua",
   releaseHeld: "release-held.lua",
+  budgetTake: "budget-take.lua",
   ack: "ack.lua",
   deadLetter: "dead-letter.lua",
   lease: "lease.lua",
