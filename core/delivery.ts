@@ -295,6 +295,10 @@ export class Consumer {
       this.endWait();
       this.wake("budget reset");
     }, Math.max(0, wait.until - this.clock.now()));
+    // Woken while admitting: what arrived meanwhile may pass (an urgent event, another source).
+    const again = this.again;
+    this.again = false;
+    if (again) this.wake("more");
   }
 
   private endWait(): void {
@@ -399,6 +403,8 @@ export class Consumer {
         if (!answer()) return;
         this.o.log.warn("pi did not take the batch; it stays in flight and is redelivered", { reason, ...loggedIds(batch) });
         this.outstanding = undefined;
+        // The next drain takes the whole in-flight list back, what a budget held included.
+        this.held = undefined;
         this.failed(new Error(reason));
       },
     });
