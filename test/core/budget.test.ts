@@ -8,22 +8,19 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { nextLocalMidnight, sourcesOf, splitForDaily, type Clock } from "../../core/budget.ts";
 import type { Config } from "../../core/config.ts";
-import { Consumer, type ConsumerState, type Handover, type PreparedPrompt } from "../../core/delivery.ts";
+import type { ConsumerState } from "../../core/delivery.ts";
 import type { GatewayEvent } from "../../core/event.ts";
-import { Heartbeats } from "../../core/heartbeat-intake.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
-import { createLogger } from "../../core/log.ts";
 import { runScript } from "../../core/lua/index.ts";
 import { pushEvent, pushEvents } from "../../core/push.ts";
-import { holdLease, newLease } from "../../core/sessions.ts";
 import { noUsage, recordSpend } from "../../core/spend.ts";
+import { recordingConsumer } from "../harness/consumer.ts";
 import { pollUntil } from "../harness/pi.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
 
 const server = await startRedis();
 const redis = await server.consumer();
-const log = createLogger({ kind: "test", level: "error" });
 const HOUR = 3_600_000;
 
 const event = (over: Partial<GatewayEvent>): GatewayEvent => ({ id: "x", type: "t", source: "s", payload: {}, ts: 0, ...over });
@@ -101,19 +98,10 @@ async function setup(budget: Partial<Config["budget"]>, start: number) {
     budget: { ...base.budget, ...budget, daily: { ...base.budget.daily, ...budget.daily } },
     heartbeat: { ...base.heartbeat, timezone: "UTC" },
   });
-  const lease = newLease(CENTRAL_SESSION, "central");
-  await holdLease(redis, prefix, { lease, ttl: 600_000 });
-  const sent: { prepared: PreparedPrompt; handover: Handover }[] = [];
   const states: ConsumerState[] = [];
   const exhausted: unknown[] = [];
   const clock = fakeClock(start);
-  const consumer = new Consumer({
-    redis,
-    config,
-    session: () => ({ session: CENTRAL_SESSION, owner: lease.owner }),
-    heartbeats: new Heartbeats(config, log, () => {}),
-    injector: { hasRoom: () => true, send: (prepared, handover) => void sent.push({ prepared, handover }) },
-    log,
+  const { consumer, sent } = await recordingConsumer(redis, config, {
     onChange: (state) => states.push(state),
     onBudgetExhausted: (e) => exhausted.push(e),
     clock,

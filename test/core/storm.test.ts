@@ -4,15 +4,12 @@
 // only once taken, redelivered whole when not; every event kept in the bounded history.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Consumer, type Handover, type PreparedPrompt } from "../../core/delivery.ts";
-import { Heartbeats } from "../../core/heartbeat-intake.ts";
 import { findInHistory, listHistory, recordHistory } from "../../core/history.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
-import { createLogger } from "../../core/log.ts";
 import { pushEvents } from "../../core/push.ts";
-import { holdLease, newLease } from "../../core/sessions.ts";
 import { formatStorm } from "../../core/storm.ts";
 import type { Config } from "../../core/config.ts";
+import { recordingConsumer } from "../harness/consumer.ts";
 import { pollUntil } from "../harness/pi.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
@@ -20,22 +17,11 @@ import { parseEntry } from "../../core/event.ts";
 
 const server = await startRedis();
 const redis = await server.consumer();
-const log = createLogger({ kind: "test", level: "error" });
 
 async function setup(overrides: Partial<Config> = {}) {
   const prefix = server.prefix();
   const config = testConfig(server.url, prefix, { pushDedupeWindow: 0, ...overrides });
-  const lease = newLease(CENTRAL_SESSION, "central");
-  await holdLease(redis, prefix, { lease, ttl: 60_000 });
-  const sent: { prepared: PreparedPrompt; handover: Handover }[] = [];
-  const consumer = new Consumer({
-    redis,
-    config,
-    session: () => ({ session: CENTRAL_SESSION, owner: lease.owner }),
-    heartbeats: new Heartbeats(config, log, () => {}),
-    injector: { hasRoom: () => true, send: (prepared, handover) => void sent.push({ prepared, handover }) },
-    log,
-  });
+  const { consumer, sent } = await recordingConsumer(redis, config);
   return { config, keys: keysFor(prefix), sent, consumer };
 }
 
