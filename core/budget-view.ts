@@ -3,7 +3,7 @@
 // the last hour against budget.automatedPerHour, and the per-source limit. Read from Redis, so
 // every process shows the same.
 import type { Redis } from "ioredis";
-import { BUDGET_WINDOW_MS, dailyBudgetOn, dailyReached, nextLocalMidnight, type BudgetSettings } from "./budget.ts";
+import { BUDGET_WINDOW_MS, dailyBudgetOn, dailyReached, nextLocalMidnight, type BudgetSettings, type BudgetWait } from "./budget.ts";
 import { keysFor } from "./keys.ts";
 import { localClock } from "./local-time.ts";
 import { localDay, readSpend, totalTokens } from "./spend.ts";
@@ -74,4 +74,11 @@ export function describeExhausted(e: { spent: { tokens: number; cost: number }; 
   const resets = localClock(timeZone).format(e.resetsAt).slice(11, 16);
   const urgent = budget.hard ? "urgent ones too (budget.hard)" : "urgent ones still run";
   return `agent-gateway: daily budget for automated runs reached (${e.spent.tokens} tokens, cost ${e.spent.cost.toFixed(4)}): heartbeat prompts stop and non-urgent events wait (${urgent}) until ${resets}. /gateway resume lifts it for today.`;
+}
+
+/** "daily budget reached, waiting until 00:00", for the status line and /gateway status. */
+export function describeWait(wait: BudgetWait, timeZone?: string): string {
+  const at = localClock(timeZone).format(wait.until).slice(11, 16);
+  const what = { daily: "daily budget reached", automatedPerHour: "automatedPerHour reached", perSource: "source over budget.perSource" }[wait.reason];
+  return `${what}, waiting until ${at}`;
 }

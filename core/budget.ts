@@ -133,10 +133,3 @@ export function nextLocalMidnight(now: number, timeZone?: string): number {
   }
   return t;
 }
-
-/** "daily budget reached, until 00:00" — for the status line and notices. */
-export function describeWait(wait: BudgetWait, timeZone?: string): string {
-  const at = localClock(timeZone).format(wait.until).slice(11, 16);
-  const what = { daily: "daily budget reached", automatedPerHour: "automatedPerHour reached", perSource: "source over budget.perSource" }[wait.reason];
-  return `${what}, waiting until ${at}`;
-}
