@@ -243,8 +243,9 @@ export class Consumer {
     const { redis, config, log } = this.o;
     try {
       const { session, owner } = this.holder();
+      // Kept (for report()) until admitted again; a failure meanwhile drops it (catch below).
       const held = this.held?.batch.session === session ? this.held.batch : undefined;
-      this.held = undefined;
+      if (!held) this.held = undefined;
       const batch = held ?? (await drainBatch(redis, config, session, owner));
       // What arrived while a budget held the batch joins it (coalesced, up to storm.maxEvents).
       if (held || this.mayBeStorm(batch)) await this.drainStorm(batch, owner);
@@ -257,6 +258,7 @@ export class Consumer {
       const admission = await this.gate.admit(batch.entries);
       if (admission.exhausted) this.o.onBudgetExhausted?.(admission.exhausted);
       const now: Batch = admission.held.length > 0 ? { ...batch, entries: admission.now, deadLettered: [] } : batch;
+      this.held = undefined;
       if (admission.wait && admission.held.length > 0) this.holdBack({ ...batch, entries: admission.held, deadLettered: [] }, admission.wait);
       if (now.entries.length === 0) {
         this.succeeded();
@@ -271,6 +273,8 @@ export class Consumer {
       }
       this.handOver(now, prepared);
     } catch (error) {
+      // The next drain takes the whole in-flight list back, what a budget held included.
+      this.held = undefined;
       this.failed(error);
     }
   }
