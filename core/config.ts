@@ -97,8 +97,23 @@ export const configSchema = z.strictObject({
     .refine((r) => r.sentinels.length === 0 || r.sentinelName, { message: "REDIS_SENTINELS needs the master's name: set REDIS_SENTINEL_NAME (redis.sentinelName)", path: ["sentinelName"] })
     .refine((r) => r.sentinels.length === 0 || r.cluster.length === 0, { message: "choose Sentinel or Cluster, not both: unset REDIS_CLUSTER_NODES or REDIS_SENTINELS", path: ["cluster"] })
     .refine((r) => !r.tls.cert === !r.tls.key, { message: "a client certificate needs its key: set both REDIS_TLS_CERT and REDIS_TLS_KEY", path: ["tls"] }),
+  // Every budget is off (0 / unset) by default (docs/attention.md).
   budget: section({
     maxChainDepth: int(5, 0),
+    /** Automated runs per source in any sliding hour; 0: no per-source budget. */
+    perSource: int(0, 0),
+    /** Automated runs of all sources together in any sliding hour; 0: no limit. */
+    automatedPerHour: int(0, 0),
+    /** Urgent events start runs past their source's budget (never past automatedPerHour). */
+    urgentBypassesPerSource: flag(true),
+    daily: section({
+      /** Tokens (input + output + cache) of automated runs per local day; 0: no limit. */
+      tokens: int(0, 0),
+      /** Cost of automated runs per local day, in the provider's currency; 0: no limit. */
+      cost: z.coerce.number().finite().min(0).default(0),
+    }),
+    /** Past the daily budget urgent events wait too. */
+    hard: flag(false),
   }),
   storm: section({
     maxEvents: int(100_000, 1),

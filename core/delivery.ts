@@ -5,22 +5,30 @@
 // the rest of the backlog (up to storm.maxEvents) is drained onto the same in-flight batch in
 // chunks and becomes ONE prompt (core/storm.ts), acknowledged together. Every drained event
 // but heartbeats goes into the session's history (core/history.ts) before the hand-over.
+// Between drain and hand-over the budget gate (core/budget-gate.ts) may hold part or all of the
+// batch: held entries stay in flight, unacknowledged, and join the next prompt.
 //
 // States (exactly one at a time; `wake` in any state but idle only marks "again"):
 //   idle           nothing outstanding.        wake → draining (acknowledging when an ack is owed);
 //                                              stays idle while paused or the injector has no room
-//   draining       drain script + prepare.     empty → idle · nothing to show → acknowledging ·
-//                                              a prompt → handedOver · failure → retrying
+//   draining       drain script + budget gate + prepare. empty → idle · nothing to show →
+//                                              acknowledging · a prompt → handedOver · all held
+//                                              by a budget → waiting · failure → retrying
 //   handedOver     the injector has the prompt. taken → acknowledging · not taken → retrying
 //                                              (the batch stays in flight; the next drain redelivers it)
 //   acknowledging  ack script runs.            done → idle (and drains again) · failure → retrying,
 //                                              and the ack is retried before any new drain
 //   retrying       back-off timer.             timer → idle (and wake)
+//   waiting        a budget holds the batch.   its reset time → idle (and wake) · a wake when new
+//                                              events may pass (another source, an urgent one) or
+//                                              /gateway resume → idle (and wake); other wakes wait
 //   stopped        final; reached from any state by stop().
 // A drain or ack refused because this consumer no longer holds the session's lease is not
 // retried: the new holder gets the batch (redelivered) and this loop goes idle.
 import type { Redis } from "ioredis";
 import { backoffDelay, type BackoffPolicy } from "./backoff.ts";
+import { systemClock, type BudgetWait, type Clock } from "./budget.ts";
+import { BudgetGate, type Admission, type BudgetExhausted } from "./budget-gate.ts";
 import type { Config } from "./config.ts";
 import { ackBatch, drainBatch, drainMore, LeaseNotHeldError, type Batch } from "./drain.ts";
 import { formatBatch, isHeartbeat } from "./format.ts";
@@ -32,7 +40,7 @@ import type { Heartbeats } from "./heartbeat-intake.ts";
 import type { Logger } from "./log.ts";
 import { scheduleResolver } from "./schedule-prompt.ts";
 
-export type ConsumerState = "idle" | "draining" | "handedOver" | "acknowledging" | "retrying" | "stopped";
+export type ConsumerState = "idle" | "draining" | "handedOver" | "acknowledging" | "retrying" | "waiting" | "stopped";
 
 const RETRY: BackoffPolicy = { minMs: 500, maxMs: 60_000 };
 // A storm is drained in chunks this size (entries, bytes) until the inboxes are empty or
@@ -79,7 +87,10 @@ export interface Injector {
 
 export interface ConsumerOptions {
   redis: Redis;
-  config: Pick<Config, "prefix" | "maxEventBytes" | "drainBatch" | "drainBatchBytes" | "ackMemory" | "maxEventAge" | "heartbeat" | "schedules" | "home" | "storm" | "history" | "budget">;
+  config: Pick<
+    Config,
+    "prefix" | "maxEventBytes" | "drainBatch" | "drainBatchBytes" | "ackMemory" | "maxEventAge" | "heartbeat" | "schedules" | "home" | "storm" | "history" | "budget" | "inboxCap" | "pushDedupeWindow"
+  >;
   /** The session drained and the lease owner token it is held with; undefined before the lease is taken. */
   session(): { session: string; owner: string } | undefined;
   heartbeats: Heartbeats;
@@ -87,6 +98,10 @@ export interface ConsumerOptions {
   log: Logger;
   /** Every transition, and pause/resume (for status lines). */
   onChange?(state: ConsumerState): void;
+  /** This consumer was the first to see today's daily budget reached (once per local day). */
+  onBudgetExhausted?(exhausted: BudgetExhausted): void;
+  /** The budgets' clock (the system's by default). */
+  clock?: Clock;
 }
 
 export interface ConsumerReport {
@@ -95,6 +110,8 @@ export interface ConsumerReport {
   outstanding?: { events: number; redelivered: boolean };
   delivered: number;
   lastError?: string;
+  /** Events held by a budget wait for this. */
+  budget?: BudgetWait & { held: number };
 }
 
 export class Consumer {
@@ -110,8 +127,16 @@ export class Consumer {
   private lastError: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private settled: (() => void) | undefined;
+  private readonly clock: Clock;
+  private readonly gate: BudgetGate;
+  /** Held by a budget: in flight, not handed over; drained onto and re-admitted by the next drain. */
+  private held: { batch: Batch; wait: BudgetWait } | undefined;
+  private cancelWait: (() => void) | undefined;
 
-  constructor(private readonly o: ConsumerOptions) {}
+  constructor(private readonly o: ConsumerOptions) {
+    this.clock = o.clock ?? systemClock;
+    this.gate = new BudgetGate(o.redis, o.config, o.log, this.clock);
+  }
 
   get state(): ConsumerState {
     return this.current;
@@ -119,6 +144,7 @@ export class Consumer {
 
   /** Something may be waiting: drain unless a batch is already on its way. */
   wake(reason: string): void {
+    if (this.current === "waiting" && this.held && (this.held.wait.newEventsMayPass || this.clock.now() >= this.held.wait.until)) this.endWait();
     if (this.current !== "idle") {
       if (this.current !== "stopped") this.again = true;
       return;
@@ -135,10 +161,17 @@ export class Consumer {
     this.o.onChange?.(this.current);
   }
 
+  /** Also lifts today's daily budget once it is reached (/gateway resume). */
   resume(): void {
     this.paused = false;
     this.o.onChange?.(this.current);
-    this.wake("resume");
+    void this.gate
+      .resumeToday()
+      .then((lifted) => {
+        if (lifted && this.current === "waiting") this.endWait();
+      })
+      .catch((error: unknown) => this.o.log.warn("daily budget not lifted (Redis)", { error }))
+      .finally(() => this.wake("resume"));
   }
 
   report(): ConsumerReport {
@@ -149,12 +182,14 @@ export class Consumer {
       outstanding: batch && { events: batch.entries.length, redelivered: batch.redelivered },
       delivered: this.delivered,
       lastError: this.lastError,
+      budget: this.held && { ...this.held.wait, held: this.held.batch.entries.length },
     };
   }
 
   /** Final: nothing new is drained. A batch pi takes later is still acknowledged; one it never takes stays in flight. */
   stop(): void {
     clearTimeout(this.retryTimer);
+    this.cancelWait?.();
     this.to("stopped");
     this.settle();
   }
@@ -208,22 +243,78 @@ export class Consumer {
     const { redis, config, log } = this.o;
     try {
       const { session, owner } = this.holder();
-      const batch = await drainBatch(redis, config, session, owner);
-      if (this.mayBeStorm(batch)) await this.drainStorm(batch, owner);
+      // Kept (for report()) until admitted again; a failure meanwhile drops it (catch below).
+      const held = this.held?.batch.session === session ? this.held.batch : undefined;
+      if (!held) this.held = undefined;
+      const batch = held ?? (await drainBatch(redis, config, session, owner));
+      // What arrived while a budget held the batch joins it (coalesced, up to storm.maxEvents).
+      if (held || this.mayBeStorm(batch)) await this.drainStorm(batch, owner);
       for (const { raw, reason } of batch.deadLettered) log.warn("dead-lettered", { reason, raw: raw.subarray(0, 200).toString() });
       if (batch.entries.length === 0) {
         this.succeeded();
         return this.rest(batch.deadLettered.length > 0);
       }
-      log.info("drained", { redelivered: batch.redelivered, ...loggedIds(batch) });
-      const prepared = await this.prepare(batch);
+      if (!held) log.info("drained", { redelivered: batch.redelivered, ...loggedIds(batch) });
+      const admission = await this.gate.admit(batch.entries);
+      if (admission.exhausted) this.o.onBudgetExhausted?.(admission.exhausted);
+      const now: Batch = admission.held.length > 0 ? { ...batch, entries: admission.now, deadLettered: [] } : batch;
+      this.held = undefined;
+      if (admission.wait && admission.held.length > 0) this.holdBack({ ...batch, entries: admission.held, deadLettered: [] }, admission.wait);
+      if (now.entries.length === 0) {
+        this.succeeded();
+        return this.startWait();
+      }
+      const prepared = await this.prepare(now, admission.heartbeatPrompts);
       this.succeeded();
       if (this.current === "stopped") return;
-      if (!prepared) return void this.acknowledge(batch);
-      this.handOver(batch, prepared);
+      if (!prepared) {
+        await this.refund(admission);
+        return void this.acknowledge(now);
+      }
+      this.handOver(now, prepared);
     } catch (error) {
+      // The next drain takes the whole in-flight list back, what a budget held included.
+      this.held = undefined;
       this.failed(error);
     }
+  }
+
+  private holdBack(batch: Batch, wait: BudgetWait): void {
+    this.held = { batch, wait };
+    this.o.log.info("budget: events wait in flight", { reason: wait.reason, until: new Date(wait.until).toISOString(), ...loggedIds(batch) });
+  }
+
+  /** Nothing of the batch runs now: wait until the budget's reset (or a wake that may change it). */
+  private startWait(): void {
+    const wait = this.held?.wait;
+    if (!wait || this.current === "stopped") {
+      this.rest();
+      return;
+    }
+    this.to("waiting");
+    this.settle();
+    this.cancelWait?.();
+    this.cancelWait = this.clock.setTimer(() => {
+      if (this.current !== "waiting") return;
+      this.endWait();
+      this.wake("budget reset");
+    }, Math.max(0, wait.until - this.clock.now()));
+    // Woken while admitting: what arrived meanwhile may pass (an urgent event, another source).
+    const again = this.again;
+    this.again = false;
+    if (again) this.wake("more");
+  }
+
+  private endWait(): void {
+    this.cancelWait?.();
+    this.cancelWait = undefined;
+    this.to("idle");
+  }
+
+  /** A charged run no prompt came of does not count against the hourly windows. */
+  private async refund(admission: Admission): Promise<void> {
+    if (!admission.charge) return;
+    await this.gate.refund(admission.charge).catch((error: unknown) => this.o.log.warn("budget: an unused run was not refunded", { error }));
   }
 
   /** A full batch: more may wait than one batch holds. */
@@ -255,11 +346,11 @@ export class Consumer {
     }
   }
 
-  private async prepare(batch: Batch): Promise<PreparedPrompt | undefined> {
+  private async prepare(batch: Batch, heartbeatPrompts: boolean): Promise<PreparedPrompt | undefined> {
     const { redis, config, heartbeats } = this.o;
     await this.record(batch);
     const events = await this.holdRunaways(batch);
-    const intake = await heartbeats.intake(redis, events);
+    const intake = await heartbeats.intake(redis, events, heartbeatPrompts);
     if (intake.events.length === 0) return undefined; // only heartbeats, and the policy says no prompt
     const storm = batch.entries.length > config.drainBatch;
     const formatted = (storm ? formatStorm : formatBatch)(intake.events, {
@@ -316,6 +407,8 @@ export class Consumer {
         if (!answer()) return;
         this.o.log.warn("pi did not take the batch; it stays in flight and is redelivered", { reason, ...loggedIds(batch) });
         this.outstanding = undefined;
+        // The next drain takes the whole in-flight list back, what a budget held included.
+        this.held = undefined;
         this.failed(new Error(reason));
       },
     });

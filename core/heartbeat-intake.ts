@@ -37,8 +37,11 @@ export class Heartbeats {
     this.policy = new HeartbeatPolicy({ enabled, backoffAfter, quietAfterHuman });
   }
 
-  /** Records the batch's heartbeats and decides what of the batch the agent sees. */
-  async intake(redis: Redis, events: GatewayEvent[]): Promise<HeartbeatIntake> {
+  /**
+   * Records the batch's heartbeats and decides what of the batch the agent sees. `prompts`
+   * false (a budget stopped heartbeat prompts): the beats are recorded, none prompts.
+   */
+  async intake(redis: Redis, events: GatewayEvent[], prompts = true): Promise<HeartbeatIntake> {
     const beats = events.filter(isHeartbeat);
     if (beats.length === 0) return { events };
     const now = Date.now();
@@ -51,7 +54,7 @@ export class Heartbeats {
     });
     this.touchTripwire(now);
     this.onBeat();
-    const decision = this.policy.decide();
+    const decision = prompts ? this.policy.decide() : { prompt: false, reason: "a budget stopped heartbeat prompts" };
     this.log.info("heartbeat received", { count: beats.length, prompt: decision.prompt, reason: decision.reason });
     const withoutBeats = () => events.filter((e) => !isHeartbeat(e));
     if (!decision.prompt) return { events: withoutBeats() };

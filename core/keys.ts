@@ -37,6 +37,14 @@ export interface Keys {
   held(sid: string): string;
   /** Usage of the runs of one local day (hash: "<automated|human>:<runs|input|output|cacheRead|cacheWrite|cost>"). */
   spend(day: string): string;
+  /** Automated runs of the last hour, all sources (sorted set: run id → start ms), for budget.automatedPerHour. */
+  readonly budgetRuns: string;
+  /** Automated runs of the last hour a source started (same shape), for budget.perSource. */
+  budgetSource(source: string): string;
+  /** Set once a local day's budget.daily is reached: the notice and budget.exhausted event go out once. */
+  budgetExhausted(day: string): string;
+  /** Set by /gateway resume: the daily budget is lifted for the rest of that local day. */
+  budgetResumed(day: string): string;
   /** The daemon's durable queue of human messages (list, oldest first). */
   readonly daemonQueue: string;
   /** The daemon's published state (JSON with TTL), for `status`. */
@@ -91,6 +99,10 @@ function makeKeys(prefix: string): Keys {
     historyDropped: (sid) => `${p}gateway:history-dropped:${sid}`,
     held: (sid) => `${p}gateway:held:${sid}`,
     spend: (day) => `${p}gateway:spend:${day}`,
+    budgetRuns: `${p}gateway:budget:runs`,
+    budgetSource: (source) => `${p}gateway:budget:source:${source}`,
+    budgetExhausted: (day) => `${p}gateway:budget:exhausted:${day}`,
+    budgetResumed: (day) => `${p}gateway:budget:resumed:${day}`,
     daemonQueue: `${p}gateway:daemon:queue`,
     daemonState: `${p}gateway:daemon:state`,
     lastFired: (name) => `${p}gateway:last-fired:${name}`,

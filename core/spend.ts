@@ -94,11 +94,12 @@ export function totalOf(days: SpendDay[], kind: RunKind): Usage {
   return sum;
 }
 
-const tokens = (u: Usage) => u.input + u.output + u.cacheRead + u.cacheWrite;
+/** Every token of the usage: input, output and both cache kinds (what budget.daily.tokens counts). */
+export const totalTokens = (u: Usage) => u.input + u.output + u.cacheRead + u.cacheWrite;
 
 /** "3 runs, 12 345 tokens (in 10 000 · out 345 · cache read 2 000 · cache write 0), cost 0.0123" */
 export function describeUsage(u: Usage): string {
-  return `${u.runs} run${u.runs === 1 ? "" : "s"}, ${tokens(u)} tokens (in ${u.input} · out ${u.output} · cache read ${u.cacheRead} · cache write ${u.cacheWrite}), cost ${u.cost.toFixed(4)}`;
+  return `${u.runs} run${u.runs === 1 ? "" : "s"}, ${totalTokens(u)} tokens (in ${u.input} · out ${u.output} · cache read ${u.cacheRead} · cache write ${u.cacheWrite}), cost ${u.cost.toFixed(4)}`;
 }
 
 /** Two lines for status: automated today and over the days read, human runs apart. */

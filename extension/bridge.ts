@@ -19,6 +19,7 @@ import { Watchdog } from "../core/watchdog.ts";
 import { CHAIN_ENV, heldCount, releaseHeld } from "../core/chain.ts";
 import { readSpend, recordSpend, usageOfRun, type RunKind, type SpendDay } from "../core/spend.ts";
 import { formatDuration } from "../core/duration.ts";
+import { describeExhausted, describeWait, readBudgetState, type BudgetState } from "../core/budget-view.ts";
 import { openConnection, type Connection } from "./connection.ts";
 import type { LinkState } from "./status.ts";
 import { Consumer } from "../core/delivery.ts";
@@ -43,6 +44,9 @@ export interface BridgeReport {
   lastError?: string;
   /** The last 7 local days, today first. */
   spend?: SpendDay[];
+  budget?: BudgetState;
+  /** Why a budget holds events, and until when. */
+  budgetWait?: string;
 }
 
 export class Bridge {
@@ -171,6 +175,7 @@ export class Bridge {
       paused: state.paused,
       lastHeartbeat: this.heartbeats.lastReceived,
       lastError: state.lastError,
+      budgetWait: state.budget && `${state.budget.held} events held: ${describeWait(state.budget, this.config.heartbeat.timezone)}`,
     };
     if (this.watchdog) {
       base.watchdog = { alarm: this.alarm, silentFor: this.watchdog.state().silentFor, threshold: watchdogThreshold(this.config) };
@@ -179,14 +184,15 @@ export class Bridge {
     const keys = keysFor(this.config.prefix);
     const sid = this.identity.session;
     // Read fresh: the status line's backlog is only refreshed when delivery moves (not while paused).
-    const [backlog, inflight, dead, last, spend] = await Promise.all([
+    const [backlog, inflight, dead, last, spend, budget] = await Promise.all([
       this.inboxLength(),
       this.link.commands.llen(keys.inflight(sid)),
       this.link.commands.llen(keys.dead(sid)),
       this.link.commands.get(keys.lastHeartbeat),
       readSpend(this.link.commands, this.config.prefix, Date.now(), this.config.heartbeat.timezone),
+      readBudgetState(this.link.commands, this.config.prefix, this.config.budget, Date.now(), this.config.heartbeat.timezone),
     ]);
-    return { ...base, backlog, inflight, dead, lastHeartbeat: last ? Number(last) : base.lastHeartbeat, spend };
+    return { ...base, backlog, inflight, dead, lastHeartbeat: last ? Number(last) : base.lastHeartbeat, spend, budget };
   }
 
   /** The newest dead letters of this session, newest first. */
@@ -233,6 +239,7 @@ export class Bridge {
         void this.refreshBacklog();
         if (state === "idle" && this.leftover) void this.leftoverDrained();
       },
+      onBudgetExhausted: (exhausted) => this.ctx.ui.notify(describeExhausted(exhausted, this.config.budget, this.config.heartbeat.timezone), "warning"),
     });
   }
 
@@ -453,6 +460,7 @@ export class Bridge {
         backlog: this.backlog,
         held: this.held,
         paused: this.delivery?.report().paused ?? false,
+        budget: this.delivery?.report().budget && describeWait(this.delivery.report().budget!, this.config.heartbeat.timezone),
         alarm: this.alarm,
         demoted: this.demoted,
       }),

@@ -3,6 +3,7 @@ import type { ExtensionAPI, ExtensionCommandContext } from "@mariozechner/pi-cod
 import { formatDuration } from "../core/duration.ts";
 import { oneLine } from "../core/quote.ts";
 import { describeSpend } from "../core/spend.ts";
+import { describeBudget } from "../core/budget-view.ts";
 import type { Bridge, BridgeReport } from "./bridge.ts";
 
 const SUBCOMMANDS = ["status", "drain", "pause", "resume", "dead"] as const;
@@ -20,6 +21,8 @@ function describe(r: BridgeReport): string {
   }
   if (r.lastError) lines.push(`last delivery error: ${r.lastError}`);
   if (r.spend) lines.push(...describeSpend(r.spend));
+  if (r.budget) lines.push(...describeBudget(r.budget));
+  if (r.budgetWait) lines.push(`budget wait: ${r.budgetWait}`);
   return lines.join("\n");
 }
 
@@ -55,7 +58,7 @@ export function registerGatewayCommand(pi: ExtensionAPI, bridge: () => Bridge | 
           return;
         case "resume":
           active.resume();
-          ctx.ui.notify("agent-gateway: delivery resumed", "info");
+          ctx.ui.notify("agent-gateway: delivery resumed (a reached daily budget is lifted for today)", "info");
           return;
         case "dead": {
           const n = Number(count ?? 10);

@@ -1,5 +1,6 @@
 // The status line: one short string for pi's footer, e.g.
-// "gateway · connected · backlog 3", "gateway · connected · 2 held (chain too deep: /gateway drain)", "pid-4242 (satellite) · reconnecting · paused · watchdog alarm".
+// "gateway · connected · backlog 3", "gateway · connected · 2 held (chain too deep: /gateway drain)", "pid-4242 (satellite) · reconnecting · paused · watchdog alarm",
+// "gateway · connected · daily budget reached, waiting until 00:00".
 import type { LinkState as RedisLink } from "./connection.ts";
 
 export const STATUS_KEY = "agent-gateway";
@@ -15,6 +16,8 @@ export interface StatusFacts {
   /** Held by the runaway breaker until a human run or /gateway drain. */
   held: number;
   paused: boolean;
+  /** A budget holds events: why, until when. */
+  budget?: string;
   alarm: boolean;
   /** Set when the session asked to be central but another process holds it. */
   demoted: boolean;
@@ -26,6 +29,7 @@ export function statusText(f: StatusFacts): string {
   if (f.backlog > 0) parts.push(`backlog ${f.backlog}`);
   if (f.held > 0) parts.push(`${f.held} held (chain too deep: /gateway drain)`);
   if (f.paused) parts.push("paused");
+  if (f.budget) parts.push(f.budget);
   if (f.alarm) parts.push("watchdog alarm");
   return parts.join(" · ");
 }

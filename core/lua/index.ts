@@ -23,6 +23,7 @@ export const SCRIPT_FILES = {
   historyAdd: "history-add.lua",
   hold: "hold.lua",
   releaseHeld: "release-held.lua",
+  budgetTake: "budget-take.lua",
   ack: "ack.lua",
   deadLetter: "dead-letter.lua",
   lease: "lease.lua",

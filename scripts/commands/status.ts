@@ -8,6 +8,7 @@ import { evictionWarning } from "../../core/memory.ts";
 import { describeTarget } from "../../core/redis.ts";
 import { formatBytes } from "../../core/redis-errors.ts";
 import { describeSpend, readSpend, type SpendDay } from "../../core/spend.ts";
+import { describeBudget, readBudgetState, type BudgetState } from "../../core/budget-view.ts";
 import { countSpooled } from "../../core/spool.ts";
 import { configFrom, parse, withRedis, type Command } from "../cli-kit.ts";
 import { table } from "../table.ts";
@@ -20,7 +21,8 @@ inbox has waited, registered sessions (role, pid, host, age, lease left) and,
 per inbox, the events waiting (backlog), drained but not yet acknowledged (in flight), dead
 letters, overflow (events the inbox cap moved to dead letters) and the oldest event's age;
 the last heartbeat; the tokens and cost of the runs the gateway started (today and the last 7
-days, human runs apart); events spooled locally while Redis was unreachable.
+days, human runs apart) and the budgets (daily: reached or not, until when; runs in the last
+hour); events spooled locally while Redis was unreachable.
 
 Options:
   --json   machine-readable output (the same fields; times in ms since the epoch)
@@ -31,6 +33,8 @@ export interface StatusReport extends GatewayState {
   redisUrl: string;
   /** Usage of the runs of the last 7 local days, today first (automated apart from human). */
   spend: SpendDay[];
+  /** budget.* against what the automated runs used (docs/attention.md). */
+  budget: BudgetState;
   spool: { path: string; waiting: number };
 }
 
@@ -102,7 +106,9 @@ const daemonSection: Section = (r, now) => {
 
 const spendSection: Section = (r) => ["", "Spend:", ...describeSpend(r.spend).map((line) => `  ${line}`)];
 
-const SECTIONS: Section[] = [redisSection, centralSection, sessionsSection, inboxesSection, heartbeatSection, spendSection, spoolSection, daemonSection];
+const budgetSection: Section = (r) => ["", "Budget:", ...describeBudget(r.budget).map((line) => `  ${line}`)];
+
+const SECTIONS: Section[] = [redisSection, centralSection, sessionsSection, inboxesSection, heartbeatSection, spendSection, budgetSection, spoolSection, daemonSection];
 
 export function renderStatus(report: StatusReport, now = Date.now()): string[] {
   return SECTIONS.flatMap((section) => section(report, now));
@@ -115,11 +121,15 @@ export const command: Command = {
     const { values } = parse(args, { json: { type: "boolean", default: false } }, false);
     const config = configFrom(io);
     const spool = { path: config.paths.spool, waiting: countSpooled(config.paths.spool) };
-    let state: GatewayState & { spend: SpendDay[] };
+    let state: GatewayState & { spend: SpendDay[]; budget: BudgetState };
     try {
       state = await withRedis(
         config,
-        async (redis) => ({ ...(await readState(redis, config.prefix)), spend: await readSpend(redis, config.prefix, Date.now(), config.heartbeat.timezone) }),
+        async (redis) => ({
+          ...(await readState(redis, config.prefix)),
+          spend: await readSpend(redis, config.prefix, Date.now(), config.heartbeat.timezone),
+          budget: await readBudgetState(redis, config.prefix, config.budget, Date.now(), config.heartbeat.timezone),
+        }),
         "agent-gateway-status",
       );
     } catch (error) {

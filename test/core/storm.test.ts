@@ -4,15 +4,12 @@
 // only once taken, redelivered whole when not; every event kept in the bounded history.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Consumer, type Handover, type PreparedPrompt } from "../../core/delivery.ts";
-import { Heartbeats } from "../../core/heartbeat-intake.ts";
 import { findInHistory, listHistory, recordHistory } from "../../core/history.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
-import { createLogger } from "../../core/log.ts";
 import { pushEvents } from "../../core/push.ts";
-import { holdLease, newLease } from "../../core/sessions.ts";
 import { formatStorm } from "../../core/storm.ts";
 import type { Config } from "../../core/config.ts";
+import { recordingConsumer } from "../harness/consumer.ts";
 import { pollUntil } from "../harness/pi.ts";
 import { startRedis } from "../harness/redis.ts";
 import { testConfig } from "../harness/settings.ts";
@@ -20,28 +17,12 @@ import { parseEntry } from "../../core/event.ts";
 
 const server = await startRedis();
 const redis = await server.consumer();
-const log = createLogger({ kind: "test", level: "error" });
 
 async function setup(overrides: Partial<Config> = {}) {
   const prefix = server.prefix();
   const config = testConfig(server.url, prefix, { pushDedupeWindow: 0, ...overrides });
-  const lease = newLease(CENTRAL_SESSION, "central");
-  await holdLease(redis, prefix, { lease, ttl: 60_000 });
-  const sent: { prepared: PreparedPrompt; handover: Handover }[] = [];
-  const consumer = consumerOf(config, lease.owner, (prepared, handover) => void sent.push({ prepared, handover }));
+  const { consumer, sent, lease } = await recordingConsumer(redis, config);
   return { config, keys: keysFor(prefix), lease, sent, consumer };
-}
-
-/** A consumer of the central session whose injector (in place of pi) calls `send`. */
-function consumerOf(config: Config, owner: string, send: (prepared: PreparedPrompt, handover: Handover) => void): Consumer {
-  return new Consumer({
-    redis,
-    config,
-    session: () => ({ session: CENTRAL_SESSION, owner }),
-    heartbeats: new Heartbeats(config, log, () => {}),
-    injector: { hasRoom: () => true, send },
-    log,
-  });
 }
 
 async function flood(config: Config, count: number, urgentEvery = 0): Promise<void> {
@@ -96,15 +77,12 @@ test("history: a batch redelivered after pi died before the ack is kept once", a
   consumer.wake("test");
   await pollUntil("handed over", () => sent.length === 1);
   consumer.stop(); // pi dies: the batch is never acknowledged
-  const restarted: PreparedPrompt[] = [];
-  const again = consumerOf(config, lease.owner, (prepared, handover) => {
-    restarted.push(prepared);
-    void handover.taken();
-  });
+  const { consumer: again, sent: restarted } = await recordingConsumer(redis, config, {}, lease);
   again.wake("test");
   await pollUntil("redelivered", () => restarted.length === 1);
-  assert.equal(restarted[0]!.redelivered, true);
-  assert.equal(restarted[0]!.events, 300);
+  await restarted[0]!.handover.taken();
+  assert.equal(restarted[0]!.prepared.redelivered, true);
+  assert.equal(restarted[0]!.prepared.events, 300);
   const page = await listHistory(redis, config, CENTRAL_SESSION, { limit: 1_000 });
   assert.equal(page.kept, 300, "each event once in the history");
   assert.deepEqual(page.entries.map((e) => e.event.id), Array.from({ length: 300 }, (_, n) => `s${n}`));

@@ -8,6 +8,7 @@ import { readState } from "../../core/inspect.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { createLogger } from "../../core/log.ts";
 import { pushEvent } from "../../core/push.ts";
+import { readSpend } from "../../core/spend.ts";
 import type { Channel, ChannelSink, ReplyTo } from "../../daemon/channel.ts";
 import { startDaemon, type Daemon } from "../../daemon/main.ts";
 import { renderStatus } from "../../scripts/commands/status.ts";
@@ -102,11 +103,23 @@ test("a human message that cannot be queued is refused with a reason, and nothin
     return s.daemon?.waiting.length === 1 ? s : undefined;
   }, "the published daemon state");
   assert.equal(state.daemon!.running?.kind, "human");
-  const lines = renderStatus({ ...state, redisUrl: server.url, spool: { path: "-", waiting: 0 }, spend: [] }).join("\n");
+  const lines = renderStatus({ ...state, redisUrl: server.url, spool: { path: "-", waiting: 0 }, spend: [], budget: {} }).join("\n");
   assert.match(lines, /Daemon: pid \d+/);
   assert.match(lines, /running: human from ws/);
   assert.match(lines, /queue: +1 waiting \(1 human, 0 automated\)/);
   await busy;
   assert.match(await waiting, /^echo: first waiting/);
   await until(async () => (await redis.llen(keys.daemonQueue)) === 0, "answered messages removed from the durable queue");
+});
+
+test("the daemon shares the budgets: past budget.daily an event waits, budget.exhausted reaches the reply destination once", async () => {
+  const { config, recorder, keys } = await start({ budget: { daily: { tokens: 1 } } });
+  await pushEvent(redis, config, { id: "evt-first", type: "build.done", source: "ci" });
+  await until(() => recorder.sent.find((s) => s.text.includes("evt-first")), "the first event's reply");
+  await until(async () => ((await readSpend(redis, config.prefix, Date.now()))[0]!.automated.runs === 1 ? true : undefined), "its usage recorded");
+  await pushEvent(redis, config, { id: "evt-waits", type: "deploy.done", source: "ci" });
+  await until(() => recorder.sent.find((s) => s.text.includes("budget.exhausted")), "the budget.exhausted event's reply");
+  await until(async () => ((await redis.lrange(keys.inflight(CENTRAL_SESSION), 0, -1)).some((raw) => raw.includes("evt-waits")) ? true : undefined), "the event held in flight");
+  assert.ok(!recorder.sent.some((s) => s.text.includes("evt-waits")), "the held event started no run");
+  assert.equal(recorder.sent.filter((s) => s.text.includes("budget.exhausted")).length, 1);
 });

@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { ConfigError, loadConfig, type Config } from "../../core/config.ts";
+import { systemClock } from "../../core/budget.ts";
+import { BudgetGate } from "../../core/budget-gate.ts";
 import { listDead, requeueDead } from "../../core/dead.ts";
 import { holdEntries, releaseHeld } from "../../core/chain.ts";
 import { ackBatch, drainBatch, drainMore } from "../../core/drain.ts";
@@ -168,6 +170,9 @@ async function runEveryScript(redis: Redis, config: Config): Promise<string[]> {
   await pushEvents(redis, config, [{ id: "e-6", type: "t", source: "s", originSession: "sat-1" }]);
   assert.equal(await drainMore(redis, config, batch, satellite.lease.owner, 10, 1 << 20), 1); // drainMore
   assert.equal(await recordHistory(redis, config, "sat-1", batch.entries), 0); // historyAdd
+  const budget = { ...config.budget, perSource: 2, automatedPerHour: 5 };
+  const admitted = await new BudgetGate(redis, { ...config, budget }, createLogger({ kind: "test", level: "error" }), systemClock).admit(batch.entries);
+  assert.ok(admitted.charge, "the run is charged to the hourly windows"); // budgetTake
   assert.equal(await ackBatch(redis, config, batch, satellite.lease.owner), batch.entries.length); // ack
   const runaway = Buffer.from('{"id":"held-1","type":"t","source":"s","ts":1,"chain":9}');
   await redis.rpush(keys.inflight("sat-1"), runaway); // as drained
@@ -176,7 +181,7 @@ async function runEveryScript(redis: Redis, config: Config): Promise<string[]> {
   const letters = (await listDead(redis, config.prefix, "sat-1")).filter((l) => l.reason === "overflow");
   assert.equal(await requeueDead(redis, config.prefix, "sat-1", letters), 1); // requeue
   assert.equal(await releaseLease(redis, config.prefix, satellite.lease), true); // release
-  return ["lease", "push", "drain", "deadLetter", "drainMore", "historyAdd", "ack", "hold", "releaseHeld", "requeue", "release"];
+  return ["lease", "push", "drain", "deadLetter", "drainMore", "historyAdd", "budgetTake", "ack", "hold", "releaseHeld", "requeue", "release"];
 }
 
 test("cluster: every script runs on the cluster, and every key it touches is one it declared (MONITOR on each master)", async () => {
