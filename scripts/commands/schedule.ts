@@ -7,7 +7,7 @@ import { localClock } from "../../core/local-time.ts";
 import { pushEvent } from "../../core/push.ts";
 import { scheduleEvent } from "../../core/schedule-event.ts";
 import { addRuntimeSchedule, removeRuntimeSchedule, ScheduleError } from "../../core/schedule-store.ts";
-import { viewSchedules, type ScheduleView } from "../../core/schedule-view.ts";
+import { scheduleJson, scheduleRows, viewSchedules } from "../../core/schedule-view.ts";
 import { describeWhen } from "../../core/schedules.ts";
 import { configFrom, parse, UsageError, withRedis, type Command, type CommandIO } from "../cli-kit.ts";
 import { table } from "../table.ts";
@@ -54,22 +54,15 @@ function addInput(values: Values): Record<string, unknown> {
   return input;
 }
 
-function viewJson(view: ScheduleView) {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  return { id: view.id, origin: view.origin, when: describeWhen(view.def), timezone: view.timezone ?? null, enabled: view.def.enabled, next: iso(view.next), lastFired: iso(view.lastFired), prompt: view.def.prompt };
-}
-
 function printList(io: CommandIO, config: Config, views: Awaited<ReturnType<typeof viewSchedules>>, json: boolean): void {
   if (json) {
-    io.stdout(JSON.stringify({ schedules: views.schedules.map(viewJson), refused: views.refused }));
+    io.stdout(JSON.stringify({ schedules: views.schedules.map(scheduleJson), refused: views.refused }));
     return;
   }
   const clock = localClock(config.heartbeat.timezone);
-  const at = (ms: number | null) => (ms === null ? "-" : clock.format(ms));
   if (views.schedules.length === 0) io.stdout("no schedules (add one with `agent-gateway schedule add` or in config.json's schedules)");
   else {
-    const rows = views.schedules.map((v) => [v.id, v.origin, describeWhen(v.def), v.def.enabled ? at(v.next) : "disabled", at(v.lastFired)]);
-    for (const line of table(["ID", "FROM", "WHEN", "NEXT", "LAST"], rows)) io.stdout(line);
+    for (const line of table(...scheduleRows(views.schedules.map(scheduleJson), clock))) io.stdout(line);
   }
   for (const { id, refused } of views.refused) io.stderr(`warning: run-time schedule "${id}" is refused and never fires: ${refused}`);
 }

@@ -102,7 +102,7 @@ test("a human message that cannot be queued is refused with a reason, and nothin
     return s.daemon?.waiting.length === 1 ? s : undefined;
   }, "the published daemon state");
   assert.equal(state.daemon!.running?.kind, "human");
-  const lines = renderStatus({ ...state, redisUrl: server.url, spool: { path: "-", waiting: 0 }, spend: [] }).join("\n");
+  const lines = renderStatus({ ...state, redisUrl: server.url, spool: { path: "-", waiting: 0 }, spend: [], schedules: [] }).join("\n");
   assert.match(lines, /Daemon: pid \d+/);
   assert.match(lines, /running: human from ws/);
   assert.match(lines, /queue: +1 waiting \(1 human, 0 automated\)/);
