@@ -74,9 +74,10 @@ export function scheduleJson(view: ScheduleView) {
   };
 }
 
-/** The table `schedule list` and `status` print (from the JSON form): header and one row per schedule. */
+/** The table `schedule list` and `status` print (from the JSON form): header and one row per
+ *  schedule. LAST is the latest run: a slot the worker fired, or a later manual `schedule run`. */
 export function scheduleRows(schedules: readonly ScheduleJson[], clock: Pick<LocalClock, "format">): [string[], string[][]] {
   const at = (iso: string | null) => (iso === null ? "-" : clock.format(Date.parse(iso)));
-  const rows = schedules.map((s) => [s.id, s.origin, s.when, s.enabled ? at(s.next) : "disabled", at(s.lastFired), s.lastResult?.result ?? "-"]);
+  const rows = schedules.map((s) => [s.id, s.origin, s.when, s.enabled ? at(s.next) : "disabled", at(s.lastResult?.slot ?? null), s.lastResult?.result ?? "-"]);
   return [["ID", "FROM", "WHEN", "NEXT", "LAST", "RESULT"], rows];
 }
