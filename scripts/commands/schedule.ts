@@ -14,13 +14,15 @@ import { table } from "../table.ts";
 
 const usage = `Usage: agent-gateway schedule <action> [options]
 
-  list                   every schedule: config.json's and the run-time ones, with next and last run
+  list                   every schedule: config.json's and the run-time ones, with next and last
+                         run and the last result
   add <id> --cron P | --every D | --at T  --prompt TEXT
                          add (or replace) a run-time schedule; --cron takes 5 fields (minute
                          first) or 6 (second first), --every a duration ("2h", counted from now),
                          --at an ISO 8601 time ("2026-12-02T09:00", in --timezone if no offset)
      [--timezone Z] [--type T] [--priority low|normal|urgent] [--notify unless-ok|always]
-     [--reply-to CHANNEL]
+     [--reply-to telegram:<chat id>]   tier 4: where the reply goes (an allowed or paired chat);
+                         --notify always sends even a HEARTBEAT_OK reply
   rm <id>                remove a run-time schedule
   run <id>               fire it once now (its next slots are unchanged)
   next [<id>]            next run of each schedule, or the next 5 runs of one
@@ -28,7 +30,8 @@ const usage = `Usage: agent-gateway schedule <action> [options]
 Schedules in config.json are changed there, not here. At most 50 run-time schedules.
 Options: --json (list, next) prints JSON.
 
-Exit codes: 0 ok, 1 refused (unknown id, a config schedule, the cap) or Redis failed, 2 usage error.`;
+Exit codes: 0 ok, 1 refused (unknown id, a config schedule, the cap, a chat the gateway does not
+talk to) or Redis failed, 2 usage error.`;
 
 const options = {
   json: { type: "boolean", default: false },
