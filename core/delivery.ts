@@ -38,7 +38,7 @@ import { recordHistory } from "./history.ts";
 import { formatStorm } from "./storm.ts";
 import type { Heartbeats } from "./heartbeat-intake.ts";
 import type { Logger } from "./log.ts";
-import { scheduleResolver } from "./schedule-prompt.ts";
+import { scheduleResolver, type SchedulePrompt } from "./schedule-prompt.ts";
 
 export type ConsumerState = "idle" | "draining" | "handedOver" | "acknowledging" | "retrying" | "waiting" | "stopped";
 
@@ -56,9 +56,19 @@ function loggedIds(batch: Batch): Record<string, unknown> {
   return { events: ids.length, first: ids[0], last: ids.at(-1) };
 }
 
+/** A verified schedule firing the injector runs on its own (Injector.schedulesApart). */
+export interface ScheduledRun {
+  /** Its own prompt: a one-event batch, formatted like any other. */
+  prompt: string;
+  schedule: SchedulePrompt;
+}
+
 /** A drained batch as the agent will see it. */
 export interface PreparedPrompt {
+  /** Empty when the batch held only schedule firings run apart. */
   prompt: string;
+  /** Schedule firings taken out of `prompt`, one run each (only with Injector.schedulesApart). */
+  schedules: ScheduledRun[];
   urgent: boolean;
   /** The batch's events are all heartbeats. */
   onlyHeartbeats: boolean;
@@ -80,6 +90,9 @@ export interface Handover {
 
 /** How the loop reaches pi: the extension's pi API or the daemon's command queue. */
 export interface Injector {
+  /** Runs each verified schedule firing as its own prompt (the daemon: its reply goes to the
+   *  schedule's replyTo); otherwise firings stay sections of the batch's prompt. */
+  readonly schedulesApart?: boolean;
   /** Room for a batch now; when false the loop waits until the injector wakes it. */
   hasRoom(): boolean;
   send(prepared: PreparedPrompt, handover: Handover): void;
@@ -353,20 +366,28 @@ export class Consumer {
     const intake = await heartbeats.intake(redis, events, heartbeatPrompts);
     if (intake.events.length === 0) return undefined; // only heartbeats, and the policy says no prompt
     const storm = batch.entries.length > config.drainBatch;
-    const formatted = (storm ? formatStorm : formatBatch)(intake.events, {
+    // Verified schedule firings show as their prompts, everything else as data (core/schedule-prompt.ts).
+    const resolve = await scheduleResolver(redis, config, intake.events);
+    const options = {
       redelivered: batch.redelivered,
       maxEventAge: config.maxEventAge,
       timeZone: config.heartbeat.timezone,
-      heartbeat: intake.checklist === undefined ? undefined : { checklist: intake.checklist },
-      // Verified schedule firings show as their prompts, everything else as data (core/schedule-prompt.ts).
-      scheduled: await scheduleResolver(redis, config, intake.events),
+      scheduled: (event: GatewayEvent) => resolve(event)?.text ?? null,
       listed: config.storm.listed,
+    };
+    const apart = this.o.injector.schedulesApart ? intake.events.filter((e) => resolve(e) !== null) : [];
+    const rest = intake.events.filter((e) => !apart.includes(e));
+    const schedules = apart.map((e) => ({ prompt: formatBatch([e], options).prompt, schedule: resolve(e)! }));
+    const formatted = (storm ? formatStorm : formatBatch)(rest, {
+      ...options,
+      heartbeat: intake.checklist === undefined ? undefined : { checklist: intake.checklist },
     });
-    if (!formatted.prompt) return undefined;
+    if (!formatted.prompt && schedules.length === 0) return undefined;
     return {
       prompt: formatted.prompt,
+      schedules,
       urgent: intake.events.some((e) => e.priority === "urgent"),
-      onlyHeartbeats: formatted.heartbeats === intake.events.length,
+      onlyHeartbeats: rest.length > 0 && formatted.heartbeats === rest.length,
       heartbeat: intake.checklist !== undefined,
       events: batch.entries.length,
       redelivered: batch.redelivered,

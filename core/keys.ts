@@ -64,6 +64,8 @@ export interface Keys {
   scheduleSpent(id: string): string;
   /** When a config schedule was first seen (ms): its creation, for `every` and catch-up. */
   scheduleCreated(id: string): string;
+  /** Hash: schedule id → its last result as JSON {result, slot, at} (core/schedule-result.ts). */
+  readonly scheduleResults: string;
   /** doctor's throw-away key for trying each command the gateway needs (deleted again). */
   doctorProbe(token: string): string;
 }
@@ -114,6 +116,7 @@ function makeKeys(prefix: string): Keys {
     schedules: `${p}gateway:schedules`,
     scheduleSpent: (id) => `${p}gateway:schedule-spent:${id}`,
     scheduleCreated: (id) => `${p}gateway:schedule-created:${id}`,
+    scheduleResults: `${p}gateway:schedule-results`,
     doctorProbe: (token) => `${p}gateway:doctor-probe:${token}`,
   };
 }

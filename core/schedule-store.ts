@@ -7,6 +7,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "./config.ts";
 import { describeZodError } from "./event.ts";
 import { keysFor } from "./keys.ts";
+import { replyTargetProblem } from "./reply-target.ts";
 import type { Signer } from "./signing.ts";
 import { atInstant, scheduleIdSchema, scheduleSchema, type ScheduleDef } from "./schedules.ts";
 
@@ -86,6 +87,8 @@ export async function addRuntimeSchedule(redis: Redis, config: Config, signer: S
   if (def.at !== undefined && atInstant(def.at, def.timezone ?? config.heartbeat.timezone)! <= now) {
     throw new ScheduleError(`schedule "${id}": at ${def.at} is in the past; give a future time`);
   }
+  const target = def.replyTo === undefined ? undefined : await replyTargetProblem(redis, config, signer, def.replyTo);
+  if (target) throw new ScheduleError(`schedule "${id}": replyTo ${target}`);
   const key = keysFor(config.prefix).schedules;
   const entry: RuntimeSchedule = { id, createdAt: now, createdBy, def: request.input as ScheduleDef };
   // WATCH: the count and the write are one step, so concurrent adds cannot pass the cap.
@@ -103,7 +106,8 @@ export async function addRuntimeSchedule(redis: Redis, config: Config, signer: S
       await redis.unwatch();
       throw new ScheduleError(`there are already ${MAX_RUNTIME_SCHEDULES} run-time schedules, the most allowed; remove one first`);
     }
-    const done = await redis.multi().hset(key, id, signed(signer, entry)).del(keysFor(config.prefix).lastFired(`schedule:${id}`)).exec();
+    const keys = keysFor(config.prefix);
+    const done = await redis.multi().hset(key, id, signed(signer, entry)).del(keys.lastFired(`schedule:${id}`)).hdel(keys.scheduleResults, id).exec();
     if (done) return { ...entry, def };
   }
 }
@@ -118,7 +122,7 @@ export async function removeRuntimeSchedule(redis: Redis, config: Config, signer
   if (by === "tool" && !("refused" in current) && current.createdBy === "cli") {
     throw new ScheduleError(`schedule "${id}" was set by the owner with the CLI; only \`agent-gateway schedule rm ${id}\` removes it`);
   }
-  await redis.multi().hdel(keys.schedules, id).del(keys.lastFired(`schedule:${id}`)).exec();
+  await redis.multi().hdel(keys.schedules, id).del(keys.lastFired(`schedule:${id}`)).hdel(keys.scheduleResults, id).exec();
   return true;
 }
 

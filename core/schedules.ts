@@ -18,6 +18,10 @@ const MIN_EVERY_MS = 1000;
 export const SCHEDULE_ID_RULE = "a schedule id is 1-64 characters of A-Z a-z 0-9 _ -";
 export const scheduleIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, SCHEDULE_ID_RULE);
 
+/** A schedule's replyTo: a Telegram chat (whether the gateway knows it is checked with Redis, core/reply-target.ts). */
+export const TELEGRAM_TARGET = /^telegram:(-?\d+)$/;
+export const REPLY_TARGET_RULE = 'use "telegram:<chat id>", e.g. "telegram:123456789"';
+
 export function isTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat("en-GB", { timeZone: zone });
@@ -79,7 +83,8 @@ export const scheduleSchema = z
     payload: z.record(z.string(), z.unknown()).optional(),
     priority: prioritySchema.optional(),
     enabled: z.boolean().default(true),
-    replyTo: z.string().min(1).optional(),
+    // Tier 4: the chat its settled reply goes to (core/reply-target.ts checks the chat is known).
+    replyTo: z.string().regex(TELEGRAM_TARGET, `not a chat address; ${REPLY_TARGET_RULE}`).optional(),
     notify: z.enum(["unless-ok", "always"]).default("unless-ok"),
   })
   .superRefine((s, ctx) => {

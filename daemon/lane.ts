@@ -5,6 +5,8 @@ import { EventEmitter } from "node:events";
 import { formatDuration } from "../core/duration.ts";
 import type { Logger } from "../core/log.ts";
 import { CHAIN_ENV } from "../core/chain.ts";
+import { REPLY_TO_ENV } from "../core/reply-target.ts";
+import { TELEGRAM_TARGET } from "../core/schedules.ts";
 import type { RunKind } from "../core/spend.ts";
 import type { QueueView } from "./channel.ts";
 import { toItem, type CommandQueue, type QueueEntry } from "./queue.ts";
@@ -108,9 +110,12 @@ export class Lane extends EventEmitter<{ change: [] }> {
     this.emit("change");
     log.info("run started", { id: entry.id, kind: entry.kind, source: entry.source, replyTo: entry.replyTo });
     router.runState(entry.replyTo, "running", context);
-    // The run's tools (gateway_push, `agent-gateway push` from bash) read the chain depth from here.
-    if (entry.kind === "human") this.options.onHumanRun?.();
-    else process.env[CHAIN_ENV] = String((entry.chain ?? 0) + 1);
+    // The run's tools read from here: the chain depth (gateway_push, `agent-gateway push` from
+    // bash), and the chat a human asked from (where a reminder set with gateway_schedule answers).
+    if (entry.kind === "human") {
+      this.options.onHumanRun?.();
+      if (TELEGRAM_TARGET.test(entry.replyTo)) process.env[REPLY_TO_ENV] = entry.replyTo;
+    } else process.env[CHAIN_ENV] = String((entry.chain ?? 0) + 1);
     const timer = setTimeout(() => {
       log.warn("turn past its time limit; aborting", { id: entry.id, turnTimeout });
       void this.abortCurrent(`it ran past the time limit of ${formatDuration(turnTimeout)}`);
@@ -127,11 +132,12 @@ export class Lane extends EventEmitter<{ change: [] }> {
     else if (result.error) reply = `${reply ? reply + "\n\n" : ""}(The agent could not answer: ${result.error})`;
     log.info("run settled", { id: entry.id, taken: result.taken, aborted: result.aborted, error: result.error, chars: reply.length });
     delete process.env[CHAIN_ENV];
+    delete process.env[REPLY_TO_ENV];
     this.options.onRunSettled?.(entry.kind === "human" ? "human" : "automated", result.messages);
-    await router.deliver(entry.replyTo, reply, context);
+    const delivery = await router.deliver(entry.replyTo, reply, context, { notify: entry.schedule?.notify });
     await this.options.queue.finish(entry);
     try {
-      await entry.onDone?.(result.text, result.taken);
+      await entry.onDone?.(result.text, result.taken, delivery);
     } catch (error) {
       log.error("entry completion hook failed", { id: entry.id, error });
     }

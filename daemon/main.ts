@@ -15,6 +15,7 @@ import { createLogger, type Logger } from "../core/log.ts";
 import { warnOnEvictingPolicy } from "../core/memory.ts";
 import { connectRedis, ensureConnected } from "../core/redis.ts";
 import { PRIVATE_FILE } from "../core/private-files.ts";
+import { checkScheduleTargets } from "../core/reply-target.ts";
 import { recordSpend, usageOfRun } from "../core/spend.ts";
 import { releaseHeld } from "../core/chain.ts";
 import type { Claim } from "../core/sessions.ts";
@@ -120,6 +121,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     cleanups.push(() => redis.disconnect(), () => subscriber.disconnect());
     await Promise.all([ensureConnected(redis), ensureConnected(subscriber)]);
     await warnOnEvictingPolicy(redis, log);
+    // A config schedule whose reply would go to a chat the gateway does not talk to: exit 78.
+    await checkScheduleTargets(redis, config, loadSigner(config.home));
     const lease = await takeCentralLease(redis, config, log);
     cleanups.push(() => lease.stop());
 

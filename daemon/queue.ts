@@ -12,7 +12,9 @@ import type { Redis } from "ioredis";
 import type { DaemonQueueItem } from "../core/daemon-state.ts";
 import type { Logger } from "../core/log.ts";
 import { isSealed, type Signer } from "../core/signing.ts";
+import type { ScheduleDef } from "../core/schedules.ts";
 import type { HumanMessage, ReplyTo, SubmitResult } from "./channel.ts";
+import type { Delivery } from "./router.ts";
 
 export type EntryKind = "human" | "event" | "heartbeat";
 const RANK: Record<EntryKind, number> = { human: 0, event: 1, heartbeat: 2 };
@@ -27,10 +29,12 @@ export interface QueueEntry {
   messageId?: string;
   /** An automated entry's chain depth (core/chain.ts): what its run pushes carries one more. */
   chain?: number;
+  /** A schedule firing's own entry: the verified schedule and slot it runs, and how its reply is sent. */
+  schedule?: { id: string; slot: string; notify: ScheduleDef["notify"] };
   /** pi took the prompt into the session. */
   onTaken?(): Promise<void>;
-  /** The run settled and its reply went to the router (`taken`: pi had the prompt). */
-  onDone?(reply: string, taken: boolean): Promise<void>;
+  /** The run settled and its reply went to the router (`taken`: pi had the prompt; `delivery`: what the router did). */
+  onDone?(reply: string, taken: boolean, delivery: Delivery): Promise<void>;
   /** The stored form of a human entry, removed by value. */
   raw?: string;
 }

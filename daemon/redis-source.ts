@@ -1,8 +1,8 @@
 // Redis events into the daemon's command queue, through core's consumer loop (core/delivery.ts):
 // a batch is drained only while the queue has room (no automated entry waiting or untaken, the
-// queue under its limit), queued as one automated entry, and acknowledged once pi took its
-// prompt. A crash in between leaves the batch in flight; the next start gets it back
-// (redelivered). Wakes on a notify message, on Redis reconnect (notifications are lost while
+// queue under its limit), queued as one automated entry — plus one entry per verified schedule
+// firing in it, answered to the schedule's replyTo — and acknowledged once pi took them all. A
+// crash in between leaves the batch in flight; the next start gets it back (redelivered). Wakes on a notify message, on Redis reconnect (notifications are lost while
 // away), when the queue frees up, and on a slow sweep.
 import type { Redis } from "ioredis";
 import type { Config } from "../core/config.ts";
@@ -11,7 +11,10 @@ import { CENTRAL_SESSION, inboxesOf, keysFor } from "../core/keys.ts";
 import type { Logger } from "../core/log.ts";
 import type { Heartbeats } from "../core/heartbeat-intake.ts";
 import type { CommandQueue } from "./queue.ts";
-import { REDIS_REPLY_TO } from "./router.ts";
+import { recordScheduleResult, type ScheduleResult } from "../core/schedule-result.ts";
+import { REDIS_REPLY_TO, type Delivery } from "./router.ts";
+
+const RESULT_OF: Record<Delivery, ScheduleResult> = { sent: "reply sent", "dropped-ok": "dropped as ok", logged: "reply logged", failed: "reply failed" };
 
 export interface RedisSourceOptions {
   config: Config;
@@ -33,21 +36,49 @@ export class RedisSource {
     const { config, redis, queue, heartbeats, log } = options;
     const injector: Injector = {
       hasRoom: () => queue.automatedWaiting === 0 && queue.size < config.daemon.queueLimit,
+      schedulesApart: true,
       send: (prepared, handover) => {
-        queue.addAutomated({
-          kind: prepared.onlyHeartbeats ? "heartbeat" : "event",
-          source: "redis",
-          replyTo: REDIS_REPLY_TO,
-          prompt: prepared.prompt,
-          chain: prepared.chain,
-          onTaken: () => handover.taken(),
-          onDone: async (reply, taken) => {
-            if (prepared.heartbeat) heartbeats.runSettled(reply);
-            // pi never took it (e.g. no model configured): it stays in flight for a later sweep.
-            if (!taken) handover.notTaken("pi did not take the batch");
-          },
-        });
-        log.info("events queued", { events: prepared.events, redelivered: prepared.redelivered });
+        // The batch is acknowledged once pi took every entry made of it; an entry pi never takes
+        // leaves the whole batch in flight (redelivered later).
+        let untaken = (prepared.prompt ? 1 : 0) + prepared.schedules.length;
+        const taken = async () => {
+          if (--untaken === 0) await handover.taken();
+        };
+        if (prepared.prompt) {
+          queue.addAutomated({
+            kind: prepared.onlyHeartbeats ? "heartbeat" : "event",
+            source: "redis",
+            replyTo: REDIS_REPLY_TO,
+            prompt: prepared.prompt,
+            chain: prepared.chain,
+            onTaken: taken,
+            onDone: async (reply, wasTaken) => {
+              if (prepared.heartbeat) heartbeats.runSettled(reply);
+              // pi never took it (e.g. no model configured): it stays in flight for a later sweep.
+              if (!wasTaken) handover.notTaken("pi did not take the batch");
+            },
+          });
+        }
+        // Each verified schedule firing is its own entry; its reply goes to the schedule's replyTo
+        // (else daemon.replyTo), and "nothing to report" is dropped unless notify is "always".
+        for (const { prompt, schedule } of prepared.schedules) {
+          queue.addAutomated({
+            kind: "event",
+            source: `schedule:${schedule.id}`,
+            replyTo: schedule.def.replyTo ?? REDIS_REPLY_TO,
+            prompt,
+            chain: prepared.chain,
+            schedule: { id: schedule.id, slot: schedule.slot, notify: schedule.def.notify },
+            onTaken: taken,
+            onDone: async (_reply, wasTaken, delivery) => {
+              if (!wasTaken) return handover.notTaken(`pi did not take the prompt of schedule "${schedule.id}"`);
+              const result = RESULT_OF[delivery];
+              log.info("scheduled prompt answered", { schedule: schedule.id, slot: schedule.slot, result });
+              await recordScheduleResult(redis, config.prefix, schedule.id, { result, slot: Date.parse(schedule.slot), at: Date.now() });
+            },
+          });
+        }
+        log.info("events queued", { events: prepared.events, schedules: prepared.schedules.map((s) => s.schedule.id), redelivered: prepared.redelivered });
       },
     };
     this.consumer = new Consumer({

@@ -10,6 +10,14 @@ import type { Channel, QueueView, ReplyContext, ReplyTo } from "./channel.ts";
 export const REDIS_REPLY_TO = "redis";
 const LOG_ONLY = "log";
 
+/** What became of a reply: sent to a channel, dropped as HEARTBEAT_OK, only logged, or the channel failed. */
+export type Delivery = "sent" | "dropped-ok" | "logged" | "failed";
+
+export interface DeliverOptions {
+  /** "always": a HEARTBEAT_OK reply is sent too (default: dropped, logged). */
+  notify?: "unless-ok" | "always";
+}
+
 export class Router {
   private readonly channels = new Map<string, Channel>();
 
@@ -34,24 +42,26 @@ export class Router {
   }
 
   /** Hands a settled reply to its channel; resolves once the channel took it (or it was logged). */
-  async deliver(replyTo: ReplyTo, text: string, context: ReplyContext = {}): Promise<void> {
-    if (isHeartbeatOk(text)) {
+  async deliver(replyTo: ReplyTo, text: string, context: ReplyContext = {}, options: DeliverOptions = {}): Promise<Delivery> {
+    if (options.notify !== "always" && isHeartbeatOk(text)) {
       this.log.info("HEARTBEAT_OK reply not forwarded", { replyTo, chars: text.length });
-      return;
+      return "dropped-ok";
     }
     const { target, channel } = this.resolve(replyTo);
     if (target === LOG_ONLY || !text.trim()) {
       this.log.info("reply (log only)", { replyTo, text });
-      return;
+      return "logged";
     }
     if (!channel) {
       this.log.warn("reply for an unknown channel; logged instead", { replyTo: target, text });
-      return;
+      return "logged";
     }
     try {
       await channel.send(target, text, context);
+      return "sent";
     } catch (error) {
       this.log.error("channel failed to send a reply", { replyTo: target, error, text });
+      return "failed";
     }
   }
 

@@ -7,6 +7,7 @@ import type { ExtensionAPI } from "@mariozechner/pi-coding-agent";
 import { loadConfig } from "../core/config.ts";
 import { loadSigner } from "../core/signing.ts";
 import { localClock } from "../core/local-time.ts";
+import { REPLY_TO_ENV } from "../core/reply-target.ts";
 import { withProducer } from "../core/redis.ts";
 import { addRuntimeSchedule, removeRuntimeSchedule, ScheduleError } from "../core/schedule-store.ts";
 import { viewSchedules } from "../core/schedule-view.ts";
@@ -43,10 +44,14 @@ async function act(params: Params): Promise<string> {
       const removed = await removeRuntimeSchedule(redis, config, signer, params.id, "tool");
       return removed ? `schedule "${params.id}" removed` : `no run-time schedule "${params.id}"`;
     }
-    const { action: _action, id, ...input } = params;
+    const { action: _action, id, ...fields } = params;
+    // Inside the daemon, a reminder set while answering a chat answers that chat when it fires.
+    const askedFrom = process.env[REPLY_TO_ENV];
+    const input = askedFrom ? { ...fields, replyTo: askedFrom } : fields;
     const added = await addRuntimeSchedule(redis, config, signer, { id, input, createdBy: "tool" });
     const [view] = (await viewSchedules(redis, config, signer)).schedules.filter((v) => v.id === added.id);
-    return `schedule "${added.id}" set (${describeWhen(added.def)}); next run ${view?.next ? clock.format(view.next) : "-"}. A worker (agent-gateway worker) fires it.`;
+    const answers = added.def.replyTo ? ` Its reply goes to ${added.def.replyTo}.` : "";
+    return `schedule "${added.id}" set (${describeWhen(added.def)}); next run ${view?.next ? clock.format(view.next) : "-"}. A worker (agent-gateway worker) fires it.${answers}`;
   });
 }
 

@@ -8,6 +8,7 @@ import { keysFor } from "../core/keys.ts";
 import type { Signer } from "../core/signing.ts";
 import type { Logger } from "../core/log.ts";
 import { missedScheduleEvent, scheduleEvent } from "../core/schedule-event.ts";
+import { recordScheduleResult } from "../core/schedule-result.ts";
 import { slotsOf } from "../core/schedule-slots.ts";
 import { readEntries, spendRuntimeSchedule, type RuntimeSchedule } from "../core/schedule-store.ts";
 import { whenOf, type ScheduleDef, type ScheduleOrigin } from "../core/schedules.ts";
@@ -34,8 +35,12 @@ function jobOf(source: JobSource, config: Config, redis: Redis, signer: Signer):
     fingerprint: source.fingerprint,
     input: (slot, extra) => scheduleEvent(id, def, slot, signer, { scheduler: "local", ...extra }),
     missedInput: (slot, lateBy) => missedScheduleEvent(id, slot, lateBy),
-    // A run-time `at` has fired for good: it leaves the list. A config one stays, marked fired.
-    settled: runTimeOnce ? () => spendRuntimeSchedule(redis, config.prefix, id) : undefined,
+    settled: async (slot, outcome) => {
+      // A fired slot's result is what the consumer makes of it; a missed one has no consumer.
+      if (outcome === "missed") await recordScheduleResult(redis, config.prefix, id, { result: "missed", slot, at: Date.now() });
+      // A run-time `at` has fired for good: it leaves the list. A config one stays, marked fired.
+      if (runTimeOnce) await spendRuntimeSchedule(redis, config.prefix, id);
+    },
     firedMessage: "schedule fired",
     logFields: { schedule: id, origin },
   };

@@ -28,7 +28,7 @@ export interface ScheduledJob {
   /** The event reporting an `at` slot missed by more than 24 h. */
   missedInput?(slot: number, lateBy: number): EventInput & { id: string };
   /** After the slot was fired or reported missed (a one-shot run-time entry leaves the list). */
-  settled?(slot: number): Promise<void>;
+  settled?(slot: number, outcome: "fired" | "missed"): Promise<void>;
   /** Log line on a fire, e.g. "heartbeat fired". */
   firedMessage: string;
   logFields?: Record<string, unknown>;
@@ -94,7 +94,7 @@ export function startLocalScheduler(heartbeat: HeartbeatSchedule | undefined, { 
     const { job } = run;
     const result = await pushEvent(redis, settings, job.input(slot, { worker: workerId, ...extra }));
     await redis.set(keys.lastFired(job.name), String(slot));
-    await job.settled?.(slot);
+    await job.settled?.(slot, "fired");
     log.info(job.firedMessage, { ...job.logFields, slot: new Date(slot).toISOString(), id: result.id, duplicate: result.duplicate, ...extra });
     return true;
   }
@@ -104,7 +104,7 @@ export function startLocalScheduler(heartbeat: HeartbeatSchedule | undefined, { 
     const { job } = run;
     if (job.missedInput) await pushEvent(redis, settings, job.missedInput(slot, lateBy));
     await redis.set(keys.lastFired(job.name), String(slot));
-    await job.settled?.(slot);
+    await job.settled?.(slot, "missed");
     log.warn(`${job.name} missed: its slot passed more than 24 h ago while no worker ran; not fired`, { ...job.logFields, slot: new Date(slot).toISOString() });
   }
 

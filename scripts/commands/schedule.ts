@@ -7,20 +7,22 @@ import { localClock } from "../../core/local-time.ts";
 import { pushEvent } from "../../core/push.ts";
 import { scheduleEvent } from "../../core/schedule-event.ts";
 import { addRuntimeSchedule, removeRuntimeSchedule, ScheduleError } from "../../core/schedule-store.ts";
-import { viewSchedules, type ScheduleView } from "../../core/schedule-view.ts";
+import { scheduleJson, scheduleRows, viewSchedules } from "../../core/schedule-view.ts";
 import { describeWhen } from "../../core/schedules.ts";
 import { configFrom, parse, UsageError, withRedis, type Command, type CommandIO } from "../cli-kit.ts";
 import { table } from "../table.ts";
 
 const usage = `Usage: agent-gateway schedule <action> [options]
 
-  list                   every schedule: config.json's and the run-time ones, with next and last run
+  list                   every schedule: config.json's and the run-time ones, with next and last
+                         run and the last result
   add <id> --cron P | --every D | --at T  --prompt TEXT
                          add (or replace) a run-time schedule; --cron takes 5 fields (minute
                          first) or 6 (second first), --every a duration ("2h", counted from now),
                          --at an ISO 8601 time ("2026-12-02T09:00", in --timezone if no offset)
      [--timezone Z] [--type T] [--priority low|normal|urgent] [--notify unless-ok|always]
-     [--reply-to CHANNEL]
+     [--reply-to telegram:<chat id>]   tier 4: where the reply goes (an allowed or paired chat);
+                         --notify always sends even a HEARTBEAT_OK reply
   rm <id>                remove a run-time schedule
   run <id>               fire it once now (its next slots are unchanged)
   next [<id>]            next run of each schedule, or the next 5 runs of one
@@ -28,7 +30,8 @@ const usage = `Usage: agent-gateway schedule <action> [options]
 Schedules in config.json are changed there, not here. At most 50 run-time schedules.
 Options: --json (list, next) prints JSON.
 
-Exit codes: 0 ok, 1 refused (unknown id, a config schedule, the cap) or Redis failed, 2 usage error.`;
+Exit codes: 0 ok, 1 refused (unknown id, a config schedule, the cap, a chat the gateway does not
+talk to) or Redis failed, 2 usage error.`;
 
 const options = {
   json: { type: "boolean", default: false },
@@ -54,22 +57,15 @@ function addInput(values: Values): Record<string, unknown> {
   return input;
 }
 
-function viewJson(view: ScheduleView) {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  return { id: view.id, origin: view.origin, when: describeWhen(view.def), timezone: view.timezone ?? null, enabled: view.def.enabled, next: iso(view.next), lastFired: iso(view.lastFired), prompt: view.def.prompt };
-}
-
 function printList(io: CommandIO, config: Config, views: Awaited<ReturnType<typeof viewSchedules>>, json: boolean): void {
   if (json) {
-    io.stdout(JSON.stringify({ schedules: views.schedules.map(viewJson), refused: views.refused }));
+    io.stdout(JSON.stringify({ schedules: views.schedules.map(scheduleJson), refused: views.refused }));
     return;
   }
   const clock = localClock(config.heartbeat.timezone);
-  const at = (ms: number | null) => (ms === null ? "-" : clock.format(ms));
   if (views.schedules.length === 0) io.stdout("no schedules (add one with `agent-gateway schedule add` or in config.json's schedules)");
   else {
-    const rows = views.schedules.map((v) => [v.id, v.origin, describeWhen(v.def), v.def.enabled ? at(v.next) : "disabled", at(v.lastFired)]);
-    for (const line of table(["ID", "FROM", "WHEN", "NEXT", "LAST"], rows)) io.stdout(line);
+    for (const line of table(...scheduleRows(views.schedules.map(scheduleJson), clock))) io.stdout(line);
   }
   for (const { id, refused } of views.refused) io.stderr(`warning: run-time schedule "${id}" is refused and never fires: ${refused}`);
 }

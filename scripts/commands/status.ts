@@ -7,6 +7,9 @@ import { readState, type GatewayState } from "../../core/inspect.ts";
 import { evictionWarning } from "../../core/memory.ts";
 import { describeTarget } from "../../core/redis.ts";
 import { formatBytes } from "../../core/redis-errors.ts";
+import { localClock } from "../../core/local-time.ts";
+import { scheduleJson, scheduleRows, viewSchedules, type ScheduleJson } from "../../core/schedule-view.ts";
+import { loadSigner } from "../../core/signing.ts";
 import { describeSpend, readSpend, type SpendDay } from "../../core/spend.ts";
 import { describeBudget, readBudgetState, type BudgetState } from "../../core/budget-view.ts";
 import { countSpooled } from "../../core/spool.ts";
@@ -22,7 +25,8 @@ per inbox, the events waiting (backlog), drained but not yet acknowledged (in fl
 letters, overflow (events the inbox cap moved to dead letters) and the oldest event's age;
 the last heartbeat; the tokens and cost of the runs the gateway started (today and the last 7
 days, human runs apart) and the budgets (daily: reached or not, until when; runs in the last
-hour); events spooled locally while Redis was unreachable.
+hour); each schedule's next run, last run and last result (fired, missed, reply sent, dropped as
+ok, reply logged, reply failed); events spooled locally while Redis was unreachable.
 
 Options:
   --json   machine-readable output (the same fields; times in ms since the epoch)
@@ -36,6 +40,10 @@ export interface StatusReport extends GatewayState {
   /** budget.* against what the automated runs used (docs/attention.md). */
   budget: BudgetState;
   spool: { path: string; waiting: number };
+  /** Every schedule (config and verified run-time ones), as `schedule list --json` shows it. */
+  schedules: ScheduleJson[];
+  /** The zone local times are shown in (heartbeat.timezone; undefined: this machine's). */
+  timezone?: string;
 }
 
 type Section = (report: StatusReport, now: number) => string[];
@@ -104,11 +112,14 @@ const daemonSection: Section = (r, now) => {
   ];
 };
 
+const schedulesSection: Section = (r) =>
+  r.schedules.length === 0 ? [] : ["", "Schedules:", ...table(...scheduleRows(r.schedules, localClock(r.timezone)))];
+
 const spendSection: Section = (r) => ["", "Spend:", ...describeSpend(r.spend).map((line) => `  ${line}`)];
 
 const budgetSection: Section = (r) => ["", "Budget:", ...describeBudget(r.budget).map((line) => `  ${line}`)];
 
-const SECTIONS: Section[] = [redisSection, centralSection, sessionsSection, inboxesSection, heartbeatSection, spendSection, budgetSection, spoolSection, daemonSection];
+const SECTIONS: Section[] = [redisSection, centralSection, sessionsSection, inboxesSection, heartbeatSection, schedulesSection, spendSection, budgetSection, spoolSection, daemonSection];
 
 export function renderStatus(report: StatusReport, now = Date.now()): string[] {
   return SECTIONS.flatMap((section) => section(report, now));
@@ -121,7 +132,7 @@ export const command: Command = {
     const { values } = parse(args, { json: { type: "boolean", default: false } }, false);
     const config = configFrom(io);
     const spool = { path: config.paths.spool, waiting: countSpooled(config.paths.spool) };
-    let state: GatewayState & { spend: SpendDay[]; budget: BudgetState };
+    let state: GatewayState & { spend: SpendDay[]; budget: BudgetState; schedules: ScheduleJson[] };
     try {
       state = await withRedis(
         config,
@@ -129,6 +140,7 @@ export const command: Command = {
           ...(await readState(redis, config.prefix)),
           spend: await readSpend(redis, config.prefix, Date.now(), config.heartbeat.timezone),
           budget: await readBudgetState(redis, config.prefix, config.budget, Date.now(), config.heartbeat.timezone),
+          schedules: (await viewSchedules(redis, config, loadSigner(config.home))).schedules.map(scheduleJson),
         }),
         "agent-gateway-status",
       );
@@ -138,7 +150,7 @@ export const command: Command = {
       if (spool.waiting > 0) io.stderr(`${spool.waiting} event(s) are spooled in ${spool.path}; they are delivered by \`agent-gateway flush\` once Redis is back.`);
       return EXIT.failure;
     }
-    const report: StatusReport = { redisUrl: describeTarget(config), ...state, spool };
+    const report: StatusReport = { redisUrl: describeTarget(config), ...state, spool, timezone: config.heartbeat.timezone };
     if (values.json) io.stdout(JSON.stringify(report, null, 2));
     else for (const line of renderStatus(report)) io.stdout(line);
     return EXIT.ok;

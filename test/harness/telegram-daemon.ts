@@ -31,15 +31,19 @@ export async function telegramDaemon(options: {
   standin: TelegramStandin;
   allowedChats: number[];
   env?: Record<string, string>;
+  /** More config.json fields (e.g. schedules). */
+  config?: Record<string, unknown>;
+  /** More pi extensions for the daemon's embedded pi (e.g. the gateway's own, for its tools). */
+  extensions?: string[];
 }): Promise<TelegramDaemon> {
   const dirs = piDirs({
     redisUrl: options.redisUrl,
     prefix: options.prefix,
-    config: { heartbeat: { enabled: false }, telegram: { apiRoot: options.standin.apiRoot, allowedChats: options.allowedChats } },
+    config: { heartbeat: { enabled: false }, telegram: { apiRoot: options.standin.apiRoot, allowedChats: options.allowedChats }, ...options.config },
     env: { TELEGRAM_BOT_TOKEN: options.standin.token, ...options.env },
   });
   mkdirSync(dirs.agentDir, { recursive: true });
-  writeFileSync(join(dirs.agentDir, "settings.json"), JSON.stringify({ defaultProvider: "fake", defaultModel: "echo", extensions: [fixture("daemon-llm.ts")] }));
+  writeFileSync(join(dirs.agentDir, "settings.json"), JSON.stringify({ defaultProvider: "fake", defaultModel: "echo", extensions: [fixture("daemon-llm.ts"), ...(options.extensions ?? [])] }));
   let child: ChildProcess | undefined;
   let output = "";
 

@@ -12,7 +12,7 @@ import { test } from "node:test";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { createLogger } from "../../core/log.ts";
 import { loadSigner, signerFrom, signingKeyPath } from "../../core/signing.ts";
-import { PAIRING_PURPOSE } from "../../daemon/channels/telegram/pairing-store.ts";
+import { PAIRING_PURPOSE } from "../../core/paired-chats.ts";
 import { startDaemon } from "../../daemon/main.ts";
 import { QUEUE_PURPOSE } from "../../daemon/queue.ts";
 import { main } from "../../scripts/cli.ts";

@@ -6,7 +6,8 @@ import type { Redis } from "ioredis";
 import { formatDuration } from "../../../core/duration.ts";
 import type { Logger } from "../../../core/log.ts";
 import type { Signer } from "../../../core/signing.ts";
-import { pairingOf, requestPairing } from "./pairing-store.ts";
+import { pairingOf } from "../../../core/paired-chats.ts";
+import { requestPairing } from "./pairing-store.ts";
 
 export interface Asker {
   chatId: number;

@@ -1,17 +1,14 @@
 // Pairing codes in Redis: an unknown Telegram chat is given a short code once; the owner
 // approves or denies it from the CLI (`agent-gateway pairing approve <code>`). Codes expire
 // with their keys; an approved chat joins a Redis set that the channel checks along with the
-// configured allowlist. Shared by the channel (request, isPaired) and the CLI (the rest).
+// configured allowlist (core/paired-chats.ts reads it). Shared by the channel (request) and the CLI (the rest).
 // Paired chats are stored sealed with the gateway's signing key (core/signing.ts): a chat id
 // added to the set by hand is not a pairing, and is ignored (and logged) when it writes.
 import { randomInt } from "node:crypto";
 import type { Redis } from "ioredis";
 import { keysFor } from "../../../core/keys.ts";
+import { pairedMember as member, PAIRING_PURPOSE } from "../../../core/paired-chats.ts";
 import { isSealed, type Signer } from "../../../core/signing.ts";
-
-/** The signature purpose of a paired chat. */
-export const PAIRING_PURPOSE = "telegram-pairing";
-const member = (signer: Signer, chatId: number) => signer.seal(PAIRING_PURPOSE, String(chatId));
 
 export interface PairingRequest {
   code: string;
@@ -106,13 +103,6 @@ export async function listPaired(redis: Redis, prefix: string, signer: Signer): 
 /** Removes a chat let in by pairing (and any unsigned entry for it); false when it was not paired. */
 export async function revokePaired(redis: Redis, prefix: string, chatId: number, signer: Signer): Promise<boolean> {
   return (await redis.srem(keysFor(prefix).telegramPaired, member(signer, chatId), String(chatId))) > 0;
-}
-
-/** "paired": a sealed pairing; "forged": only an unsigned entry for the chat (never admitted). */
-export async function pairingOf(redis: Redis, prefix: string, chatId: number, signer: Signer): Promise<"paired" | "forged" | "none"> {
-  const key = keysFor(prefix).telegramPaired;
-  const [sealed, plain] = await redis.smismember(key, member(signer, chatId), String(chatId));
-  return sealed ? "paired" : plain ? "forged" : "none";
 }
 
 /** Seals the plain chat ids an older version stored (the first start after the upgrade). */
