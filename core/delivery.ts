@@ -395,7 +395,7 @@ export class Consumer {
     };
   }
 
-  /** Events past budget.maxChainDepth move from the in-flight list to the held list; returns the rest. */
+  /** Events past budget.maxChainDepth move from the in-flight list to the held list and out of the batch; returns the rest. */
   private async holdRunaways(batch: Batch): Promise<GatewayEvent[]> {
     const { redis, config, log } = this.o;
     const held = batch.entries.filter((e) => isRunaway(e.event, config.budget.maxChainDepth));
@@ -405,7 +405,10 @@ export class Consumer {
       maxChainDepth: config.budget.maxChainDepth,
       ids: held.slice(0, LOGGED_IDS).map((e) => e.event.id),
     });
-    return batch.entries.filter((e) => !isRunaway(e.event, config.budget.maxChainDepth)).map((e) => e.event);
+    // Not acknowledged with the batch: the ack remembers ids, and a released event whose id is
+    // remembered would be dead-lettered as "already acknowledged" on a crash redelivery.
+    batch.entries = batch.entries.filter((e) => !held.includes(e));
+    return batch.entries.map((e) => e.event);
   }
 
   private handOver(batch: Batch, prepared: PreparedPrompt): void {

@@ -4,6 +4,7 @@
 // only once taken, redelivered whole when not; every event kept in the bounded history.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { releaseHeld } from "../../core/chain.ts";
 import { findInHistory, listHistory, recordHistory } from "../../core/history.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
 import { pushEvents } from "../../core/push.ts";
@@ -86,6 +87,30 @@ test("history: a batch redelivered after pi died before the ack is kept once", a
   const page = await listHistory(redis, config, CENTRAL_SESSION, { limit: 1_000 });
   assert.equal(page.kept, 300, "each event once in the history");
   assert.deepEqual(page.entries.map((e) => e.event.id), Array.from({ length: 300 }, (_, n) => `s${n}`));
+  again.stop();
+});
+
+test("runaway breaker: a held event is not acknowledged with its batch, so once released it is delivered even through a crash redelivery", async () => {
+  const { config, keys, lease, sent, consumer } = await setup({ budget: { ...testConfig(server.url, "x").budget, maxChainDepth: 2 } });
+  await pushEvents(redis, config, [
+    { id: "fine", type: "t", source: "s" },
+    { id: "runaway", type: "t", source: "s", chain: 3 },
+  ]);
+  consumer.wake("test");
+  await pollUntil("handed over", () => sent.length === 1);
+  await sent[0]!.handover.taken();
+  await pollUntil("acknowledged", async () => (await redis.llen(keys.inflight(CENTRAL_SESSION))) === 0);
+  assert.ok(await redis.zscore(keys.acked(CENTRAL_SESSION), "fine"), "the delivered event is remembered as acknowledged");
+  assert.equal(await redis.zscore(keys.acked(CENTRAL_SESSION), "runaway"), null, "the held one is not");
+  assert.equal(await releaseHeld(redis, config.prefix, CENTRAL_SESSION), 1);
+  consumer.wake("released");
+  await pollUntil("the released event handed over", () => sent.length === 2);
+  consumer.stop(); // pi dies before taking it
+  const { consumer: again, sent: restarted } = await recordingConsumer(redis, config, {}, lease);
+  again.wake("test");
+  await pollUntil("redelivered", () => restarted.length === 1);
+  assert.match(restarted[0]!.prepared.prompt, /runaway/);
+  assert.deepEqual(await redis.lrange(keys.dead(CENTRAL_SESSION), 0, -1), [], "not dead-lettered as already acknowledged");
   again.stop();
 });
 
