@@ -108,10 +108,11 @@ test("attack: one hook's sender picks a delivery id that names another hook's de
 
 test("attack: path tricks never reach a route without its credentials — dot segments, encoded names, prototype names, a NUL", async () => {
   const { request } = await import("node:http");
-  // Raw paths, as sent: fetch would normalise the dot segments before they reach the worker.
+  // Raw paths, as sent: fetch would normalise the dot segments before they reach the worker. From
+  // an address of its own: the earlier tests' refusals filled 127.0.0.1's failed-credentials bucket.
   const send = (path: string, headers: Record<string, string> = {}) =>
     new Promise<number>((resolve, reject) => {
-      const r = request({ host: "127.0.0.1", port: worker.port, path, method: "POST", headers: { "content-type": "application/json", ...headers } }, (res) => {
+      const r = request({ host: "127.0.0.1", localAddress: "127.0.0.9", port: worker.port, path, method: "POST", headers: { "content-type": "application/json", ...headers } }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       });
