@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import * as z from "zod";
+import * as z from "./zod.ts";
 import { parseDuration } from "./duration.ts";
 import { DEFAULT_MAX_EVENT_BYTES, sessionIdSchema } from "./event.ts";
 import { hooksSchema } from "./hook-config.ts";
@@ -25,33 +25,45 @@ export class ConfigError extends Error {
 }
 
 const duration = (fallback: string) =>
-  z
-    .union([z.number(), z.string()])
-    .default(fallback)
-    .transform((value, ctx) => {
+  z.pipe(
+    z._default(z.union([z.number(), z.string()]), fallback),
+    z.transform((value, ctx) => {
       const ms = parseDuration(value);
       if (ms === undefined) {
-        ctx.addIssue({ code: "custom", message: `expected a duration like "90s", "15m" or seconds, got ${JSON.stringify(value)}` });
+        z.addIssue(ctx, `expected a duration like "90s", "15m" or seconds, got ${JSON.stringify(value)}`);
         return z.NEVER;
       }
       return ms;
-    });
-const optionalDuration = duration("0").transform((ms) => (ms > 0 ? ms : undefined));
-const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+    }),
+  );
+const optionalDuration = z.pipe(
+  duration("0"),
+  z.transform((ms) => (ms > 0 ? ms : undefined)),
+);
+const int = (fallback: number, min = 0) => z._default(z.coerce.number().check(z.int(), z.minimum(min)), fallback);
+const port = (fallback: number) => z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(65535)), fallback);
 const flag = (fallback: boolean) =>
-  z
-    .union([z.boolean(), z.enum(["1", "0", "true", "false", "yes", "no", "on", "off"])])
-    .default(fallback)
-    .transform((v) => v === true || v === "1" || v === "true" || v === "yes" || v === "on");
+  z.pipe(
+    z._default(z.union([z.boolean(), z.enum(["1", "0", "true", "false", "yes", "no", "on", "off"])]), fallback),
+    z.transform((v) => v === true || v === "1" || v === "true" || v === "yes" || v === "on"),
+  );
+const text = (min = 1) => z.optional(z.string().check(z.minLength(min)));
 // Generic over the shape, zod cannot see that {} satisfies an all-defaults object; it does.
-const section = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape).prefault({} as never);
+const section = <T extends z.core.$ZodLooseShape>(shape: T) => z.prefault(z.strictObject(shape), {} as never);
+/** Values from the environment are strings: "a,b,c" is split before the array is checked. */
+const commaList = <T extends z.core.SomeType>(item: T, split: (text: string) => unknown[]) =>
+  z._default(
+    z.pipe(
+      z.transform((v: unknown) => (typeof v === "string" ? split(v) : v)),
+      z.array(item),
+    ),
+    [],
+  );
 // "host:port,host:port" from the environment, or a JSON array in config.json.
-const hostPorts = z
-  .preprocess(
-    (v) => (typeof v === "string" ? v.split(",").map((a) => a.trim()).filter(Boolean) : v),
-    z.array(z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, "expected host:port")),
-  )
-  .default([]);
+const hostPorts = commaList(
+  z.string().check(z.regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, "expected host:port")),
+  (v) => v.split(",").map((a) => a.trim()).filter(Boolean),
+);
 // One optional Redis Cluster hash tag ({…}, not empty): every key starts with the prefix, so
 // with a tag all of a gateway's keys hash to one slot, as its scripts need on a cluster.
 const PREFIX = /^(?=.{1,64}$)[A-Za-z0-9_.-]*(?:\{[A-Za-z0-9_.-]+\})?[A-Za-z0-9_.-]*$/;
@@ -59,22 +71,19 @@ const PREFIX = /^(?=.{1,64}$)[A-Za-z0-9_.-]*(?:\{[A-Za-z0-9_.-]+\})?[A-Za-z0-9_.
 export function hashTag(prefix: string): string | undefined {
   return /\{([^}]+)\}/.exec(prefix)?.[1];
 }
-const readableFile = z.string().refine((file) => existsSync(file), "no such file (give the path of a PEM file)").optional();
+const readableFile = z.optional(z.string().check(z.refine((file) => existsSync(file), "no such file (give the path of a PEM file)")));
 
 export const configSchema = z.strictObject({
-  redisUrl: z
-    .string()
-    .default("redis://127.0.0.1:6379")
-    .refine((u) => /^rediss?:\/\//.test(u), "must start with redis:// or rediss:// (TLS)"),
+  redisUrl: z._default(
+    z.string().check(z.refine((u) => /^rediss?:\/\//.test(u), "must start with redis:// or rediss:// (TLS)")),
+    "redis://127.0.0.1:6379",
+  ),
   // No default here: it depends on the mode (see withDefaultPrefix).
-  prefix: z
-    .string()
-    .regex(PREFIX, "1-64 characters: letters, digits, _ . - and at most one {hash tag}, e.g. agent or {agent}")
-    .optional(),
-  role: z.enum(["central", "satellite"]).default("central"),
-  session: sessionIdSchema.optional(),
-  apiToken: z.string().min(16, "use at least 16 characters").optional(),
-  logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  prefix: z.optional(z.string().check(z.regex(PREFIX, "1-64 characters: letters, digits, _ . - and at most one {hash tag}, e.g. agent or {agent}"))),
+  role: z._default(z.enum(["central", "satellite"]), "central"),
+  session: z.optional(sessionIdSchema),
+  apiToken: z.optional(z.string().check(z.minLength(16, "use at least 16 characters"))),
+  logLevel: z._default(z.enum(["debug", "info", "warn", "error"]), "info"),
   maxEventBytes: int(DEFAULT_MAX_EVENT_BYTES, 256),
   inboxCap: int(100_000),
   maxEventAge: optionalDuration,
@@ -87,16 +96,17 @@ export const configSchema = z.strictObject({
   // Production Redis (docs/production-redis.md): Sentinel or Cluster, TLS files, replication.
   redis: section({
     sentinels: hostPorts,
-    sentinelName: z.string().min(1).optional(),
-    sentinelPassword: z.string().optional(),
+    sentinelName: text(),
+    sentinelPassword: z.optional(z.string()),
     cluster: hostPorts,
-    tls: section({ ca: readableFile, cert: readableFile, key: readableFile, servername: z.string().min(1).optional() }),
+    tls: section({ ca: readableFile, cert: readableFile, key: readableFile, servername: text() }),
     waitReplicas: int(0),
     waitTimeout: duration("1s"),
-  })
-    .refine((r) => r.sentinels.length === 0 || r.sentinelName, { message: "REDIS_SENTINELS needs the master's name: set REDIS_SENTINEL_NAME (redis.sentinelName)", path: ["sentinelName"] })
-    .refine((r) => r.sentinels.length === 0 || r.cluster.length === 0, { message: "choose Sentinel or Cluster, not both: unset REDIS_CLUSTER_NODES or REDIS_SENTINELS", path: ["cluster"] })
-    .refine((r) => !r.tls.cert === !r.tls.key, { message: "a client certificate needs its key: set both REDIS_TLS_CERT and REDIS_TLS_KEY", path: ["tls"] }),
+  }).check(
+    z.refine((r) => r.sentinels.length === 0 || Boolean(r.sentinelName), { message: "REDIS_SENTINELS needs the master's name: set REDIS_SENTINEL_NAME (redis.sentinelName)", path: ["sentinelName"] }),
+    z.refine((r) => r.sentinels.length === 0 || r.cluster.length === 0, { message: "choose Sentinel or Cluster, not both: unset REDIS_CLUSTER_NODES or REDIS_SENTINELS", path: ["cluster"] }),
+    z.refine((r) => !r.tls.cert === !r.tls.key, { message: "a client certificate needs its key: set both REDIS_TLS_CERT and REDIS_TLS_KEY", path: ["tls"] }),
+  ),
   // Every budget is off (0 / unset) by default (docs/attention.md).
   budget: section({
     maxChainDepth: int(5, 0),
@@ -110,7 +120,7 @@ export const configSchema = z.strictObject({
       /** Tokens (input + output + cache) of automated runs per local day; 0: no limit. */
       tokens: int(0, 0),
       /** Cost of automated runs per local day, in the provider's currency; 0: no limit. */
-      cost: z.coerce.number().finite().min(0).default(0),
+      cost: z._default(z.coerce.number().check(z.minimum(0)), 0),
     }),
     /** Past the daily budget urgent events wait too. */
     hard: flag(false),
@@ -126,12 +136,12 @@ export const configSchema = z.strictObject({
   heartbeat: section({
     enabled: flag(true),
     interval: duration("15m"),
-    cron: z.string().optional(),
-    timezone: z.string().optional(),
-    file: z.string().optional(),
+    cron: z.optional(z.string()),
+    timezone: z.optional(z.string()),
+    file: z.optional(z.string()),
     backoffAfter: int(3),
     quietAfterHuman: duration("10m"),
-    precheck: z.string().min(1).optional(),
+    precheck: text(),
     precheckTimeout: duration("30s"),
   }),
   watchdog: section({
@@ -141,85 +151,89 @@ export const configSchema = z.strictObject({
     checkEvery: optionalDuration,
   }),
   worker: section({
-    host: z.string().default("127.0.0.1"),
-    port: int(8787, 0).pipe(z.number().max(65535)),
-    serveOrigin: z.url().optional(),
-    githubSecret: z.string().optional(),
+    host: z._default(z.string(), "127.0.0.1"),
+    port: port(8787),
+    serveOrigin: z.optional(z.url()),
+    githubSecret: z.optional(z.string()),
     bodyLimit: int(1024 * 1024, 1024),
     rateLimitPerMinute: int(120, 1),
     hooks: hooksSchema,
   }),
   inngest: section({
-    baseUrl: z.url().optional(),
-    dev: z.string().optional(),
-    signingKey: z.string().optional(),
-    eventKey: z.string().optional(),
+    baseUrl: z.optional(z.url()),
+    dev: z.optional(z.string()),
+    signingKey: z.optional(z.string()),
+    eventKey: z.optional(z.string()),
   }),
   daemon: section({
-    host: z.string().default("127.0.0.1"),
-    port: int(8788, 0).pipe(z.number().max(65535)),
-    wsToken: z.string().min(16, "use at least 16 characters").optional(),
+    host: z._default(z.string(), "127.0.0.1"),
+    port: port(8788),
+    wsToken: z.optional(z.string().check(z.minLength(16, "use at least 16 characters"))),
     // Browser pages allowed to open the WebSocket (exact Origin values); clients sending no Origin are not browsers.
-    allowedOrigins: z.array(z.string().min(1)).default([]),
+    allowedOrigins: z._default(z.array(z.string().check(z.minLength(1))), []),
     requestsPerSecond: int(20, 1),
     turnTimeout: duration("10m"),
     queueLimit: int(50, 1),
-    replyTo: z.string().optional(),
-    cwd: z.string().optional(),
+    replyTo: z.optional(z.string()),
+    cwd: z.optional(z.string()),
     shutdownTimeout: duration("30s"),
     tickInterval: duration("30s"),
   }),
   // Files `agent-gateway watch --config-entries` follows, one event per matching line.
-  watch: z
-    .array(
+  watch: z._default(
+    z.array(
       z.strictObject({
-        file: z.string().min(1),
-        match: z
-          .string()
-          .refine((pattern) => {
-            try {
-              return Boolean(new RegExp(pattern));
-            } catch {
-              return false;
-            }
-          }, "not a valid regular expression")
-          .optional(),
-        type: z.string().min(1).max(200).optional(),
-        source: z.string().min(1).max(200).optional(),
-        fromStart: z.boolean().default(false),
+        file: z.string().check(z.minLength(1)),
+        match: z.optional(
+          z.string().check(
+            z.refine((pattern) => {
+              try {
+                return Boolean(new RegExp(pattern));
+              } catch {
+                return false;
+              }
+            }, "not a valid regular expression"),
+          ),
+        ),
+        type: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+        source: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+        fromStart: z._default(z.boolean(), false),
       }),
-    )
-    .default([]),
+    ),
+    [],
+  ),
   telegram: section({
-    botToken: z.string().optional(),
+    botToken: z.optional(z.string()),
     // A JSON array in config.json, or "123,-456" from TELEGRAM_ALLOWED_CHATS.
-    allowedChats: z
-      .preprocess((v) => (typeof v === "string" ? v.split(",").filter((id) => id.trim()).map(Number) : v), z.array(z.number().int()))
-      .default([]),
-    apiRoot: z.url().optional(),
+    allowedChats: commaList(z.int(), (v) => v.split(",").filter((id) => id.trim()).map(Number)),
+    apiRoot: z.optional(z.url()),
     pairingTtl: duration("1h"),
   }),
   // User-defined prompts on a cron / every / at schedule (docs/schedules.md).
-  schedules: z
-    .record(scheduleIdSchema, scheduleSchema, { error: (issue) => (issue.code === "invalid_key" ? SCHEDULE_ID_RULE : undefined) })
-    .default({}),
+  schedules: z._default(
+    z.record(scheduleIdSchema, scheduleSchema, { error: (issue) => (issue.code === "invalid_key" ? SCHEDULE_ID_RULE : undefined) }),
+    {},
+  ),
 });
 
 /**
  * The prefix in force: the seed's `agent` outside cluster mode (its raw key names stay valid),
  * `{agent}` on a cluster. A cluster prefix without a hash tag is refused with the fix.
  */
-const withDefaultPrefix = configSchema
-  .superRefine((s, ctx) => {
-    if (s.redis.cluster.length > 0 && s.prefix !== undefined && !hashTag(s.prefix)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["prefix"],
-        message: `in cluster mode the prefix needs a {hash tag} so all of the gateway's keys share one slot: set GATEWAY_PREFIX to "{${s.prefix}}" (or leave it unset for "{agent}")`,
-      });
-    }
-  })
-  .transform((s) => ({ ...s, prefix: s.prefix ?? (s.redis.cluster.length > 0 ? "{agent}" : "agent") }));
+const withDefaultPrefix = z.pipe(
+  configSchema.check(
+    z.superRefine((s, ctx) => {
+      if (s.redis.cluster.length > 0 && s.prefix !== undefined && !hashTag(s.prefix)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["prefix"],
+          message: `in cluster mode the prefix needs a {hash tag} so all of the gateway's keys share one slot: set GATEWAY_PREFIX to "{${s.prefix}}" (or leave it unset for "{agent}")`,
+        });
+      }
+    }),
+  ),
+  z.transform((s) => ({ ...s, prefix: s.prefix ?? (s.redis.cluster.length > 0 ? "{agent}" : "agent") })),
+);
 
 type Settings = z.output<typeof withDefaultPrefix>;
 export interface Config extends Settings {

@@ -1,16 +1,14 @@
 // The wire contract: one gateway event, validated with zod at every boundary (push, drain,
 // HTTP, Inngest). Producers may leave out `id`, `ts` and `v`; they are filled in here.
-import * as z from "zod";
+import * as z from "./zod.ts";
 import { MAX_PAYLOAD_DEPTH, nestsDeeperThan } from "./depth.ts";
 import { newEventId } from "./id.ts";
 
 export const SCHEMA_VERSION = 1;
 export const DEFAULT_MAX_EVENT_BYTES = 64 * 1024;
 
-const name = z.string().min(1).max(200);
-export const sessionIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9._:-]{1,128}$/, "must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+const name = z.string().check(z.minLength(1), z.maxLength(200));
+export const sessionIdSchema = z.string().check(z.regex(/^[A-Za-z0-9._:-]{1,128}$/, "must be 1-128 characters of A-Z a-z 0-9 . _ : -"));
 export const prioritySchema = z.enum(["low", "normal", "urgent"]);
 export type Priority = z.infer<typeof prioritySchema>;
 
@@ -32,20 +30,20 @@ export const eventSchema = z.strictObject({
   type: name,
   source: name,
   payload: payloadSchema,
-  ts: z.number().finite().nonnegative(),
-  originSession: sessionIdSchema.optional(),
-  priority: prioritySchema.optional(),
+  ts: z.number().check(z.nonnegative()),
+  originSession: z.optional(sessionIdSchema),
+  priority: z.optional(prioritySchema),
   /** Pushed from inside a gateway-started run: how many automated runs led to it (core/chain.ts). */
-  chain: z.number().int().min(1).max(1_000).optional(),
-  v: z.number().int().min(1).optional(),
+  chain: z.optional(z.int().check(z.minimum(1), z.maximum(1_000))),
+  v: z.optional(z.int().check(z.minimum(1))),
 });
 export type GatewayEvent = z.infer<typeof eventSchema>;
 
 /** What a producer hands over: the same, with id, ts and payload optional. */
-export const eventInputSchema = eventSchema.extend({
-  id: name.optional(),
-  ts: z.number().finite().nonnegative().optional(),
-  payload: payloadSchema.optional(),
+export const eventInputSchema = z.extend(eventSchema, {
+  id: z.optional(name),
+  ts: z.optional(z.number().check(z.nonnegative())),
+  payload: z.optional(payloadSchema),
 });
 export type EventInput = z.input<typeof eventInputSchema>;
 
@@ -54,7 +52,7 @@ export class EventError extends Error {
 }
 
 /** One line naming each bad field, e.g. `payload: expected an object`. */
-export function describeZodError(error: z.ZodError): string {
+export function describeZodError(error: z.core.$ZodError): string {
   return error.issues
     .map((issue) => `${issue.path.length ? issue.path.join(".") : "(event)"}: ${issue.message}`)
     .join("; ");

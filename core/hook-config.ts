@@ -2,43 +2,44 @@
 // Each hook has exactly one auth mode: a bearer token, a shared token in a named header, or an
 // HMAC signature over the raw body. A preset fills in what a known sender (GitLab,
 // Alertmanager, Grafana, a generic HMAC signer) sends; anything set by hand wins.
-import * as z from "zod";
+import * as z from "./zod.ts";
 
 export const HOOK_PRESETS = ["gitlab", "alertmanager", "grafana", "hmac"] as const;
 export type HookPreset = (typeof HOOK_PRESETS)[number];
 export type HookAuth = "bearer" | "header" | "hmac";
 
-const secret = z.string().min(16, "use at least 16 characters");
-const headerName = z.string().regex(/^[A-Za-z0-9-]{1,100}$/, "an HTTP header name, e.g. X-Signature");
+const secret = z.string().check(z.minLength(16, "use at least 16 characters"));
+const headerName = z.string().check(z.regex(/^[A-Za-z0-9-]{1,100}$/, "an HTTP header name, e.g. X-Signature"));
+const text = (min: number, max: number) => z.optional(z.string().check(z.minLength(min), z.maxLength(max)));
 
 /** What config.json may say about one hook. */
 const hookInputSchema = z.strictObject({
-  preset: z.enum(HOOK_PRESETS).optional(),
+  preset: z.optional(z.enum(HOOK_PRESETS)),
   /** Event type; default: the preset's (e.g. gitlab.<object_kind>) or hook.<name>. */
-  type: z.string().min(1).max(200).optional(),
+  type: text(1, 200),
   /** Event source; default: the hook's name. */
-  source: z.string().min(1).max(200).optional(),
-  priority: z.enum(["low", "normal", "urgent"]).optional(),
-  auth: z.enum(["bearer", "header", "hmac"]).optional(),
+  source: text(1, 200),
+  priority: z.optional(z.enum(["low", "normal", "urgent"])),
+  auth: z.optional(z.enum(["bearer", "header", "hmac"])),
   /** bearer and header modes. */
-  token: secret.optional(),
+  token: z.optional(secret),
   /** hmac mode. */
-  secret: secret.optional(),
+  secret: z.optional(secret),
   /** header mode: the header holding the token; hmac mode: the header holding the signature. */
-  header: headerName.optional(),
-  algorithm: z.enum(["sha1", "sha256", "sha512"]).optional(),
-  encoding: z.enum(["hex", "base64"]).optional(),
+  header: z.optional(headerName),
+  algorithm: z.optional(z.enum(["sha1", "sha256", "sha512"])),
+  encoding: z.optional(z.enum(["hex", "base64"])),
   /** Text before the digest in the signature header, e.g. "sha256=". */
-  prefix: z.string().max(40).optional(),
+  prefix: text(0, 40),
   /** hmac mode: a header with the sending time (Unix seconds or ms), signed as `<ts><join><body>`. */
-  timestampHeader: headerName.optional(),
-  timestampJoin: z.string().max(8).optional(),
+  timestampHeader: z.optional(headerName),
+  timestampJoin: text(0, 8),
   /** Seconds a timestamped delivery stays acceptable (either way, for clock skew). */
-  replayWindowSeconds: z.coerce.number().int().min(1).default(300),
+  replayWindowSeconds: z._default(z.coerce.number().check(z.int(), z.minimum(1)), 300),
   /** A header whose value is the delivery's id: a redelivery with the same id is pushed once. */
-  deliveryHeader: headerName.optional(),
+  deliveryHeader: z.optional(headerName),
   /** bearer and header modes: also accept `?token=` (weaker: URLs end up in proxies' logs). */
-  allowQueryToken: z.boolean().default(false),
+  allowQueryToken: z._default(z.boolean(), false),
 });
 
 export interface HookConfig {
@@ -84,17 +85,16 @@ const DEFAULT_HEADER: Record<HookAuth, string> = { bearer: "Authorization", head
 
 const HOOK_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
-export const hooksSchema = z
-  .record(z.string(), hookInputSchema)
-  .default({})
-  .transform((hooks, ctx) => {
+export const hooksSchema = z.pipe(
+  z._default(z.record(z.string(), hookInputSchema), {}),
+  z.transform((hooks, ctx) => {
     const resolved: Record<string, HookConfig> = {};
     for (const [name, input] of Object.entries(hooks)) {
       const preset = input.preset ? PRESET_DEFAULTS[input.preset] : {};
       const auth = input.auth ?? preset.auth;
-      const issue = (field: string, message: string) => ctx.addIssue({ code: "custom", path: [name, field], message });
+      const issue = (field: string, message: string) => z.addIssue(ctx, message, [name, field]);
       if (!HOOK_NAME.test(name) || name === "github") {
-        ctx.addIssue({ code: "custom", path: [name], message: name === "github" ? '"github" is taken by the built-in /hooks/github route; pick another name' : "a hook name is 1-64 characters of a-z 0-9 _ - (it is the URL /hooks/<name>)" });
+        z.addIssue(ctx, name === "github" ? '"github" is taken by the built-in /hooks/github route; pick another name' : "a hook name is 1-64 characters of a-z 0-9 _ - (it is the URL /hooks/<name>)", [name]);
         continue;
       }
       if (!auth) {
@@ -125,4 +125,5 @@ export const hooksSchema = z
       };
     }
     return resolved;
-  });
+  }),
+);

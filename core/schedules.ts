@@ -3,7 +3,7 @@
 // reply is handled. One zod schema for config.json's `schedules.<id>` and for run-time entries,
 // so both are refused with the same field named.
 import { Cron } from "croner";
-import { z } from "zod";
+import * as z from "./zod.ts";
 import { parseDuration } from "./duration.ts";
 import { prioritySchema } from "./event.ts";
 
@@ -16,7 +16,7 @@ export const AT_GRACE_MS = 24 * 3_600_000;
 const MIN_EVERY_MS = 1000;
 
 export const SCHEDULE_ID_RULE = "a schedule id is 1-64 characters of A-Z a-z 0-9 _ -";
-export const scheduleIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, SCHEDULE_ID_RULE);
+export const scheduleIdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, SCHEDULE_ID_RULE));
 
 /** A schedule's replyTo: a Telegram chat (whether the gateway knows it is checked with Redis, core/reply-target.ts). */
 export const TELEGRAM_TARGET = /^telegram:(-?\d+)$/;
@@ -63,31 +63,34 @@ export function atInstant(at: string, zone?: string): number | undefined {
   return wall - zoneOffset(zone, first);
 }
 
-const everySchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (ms === undefined || ms < MIN_EVERY_MS) {
-    ctx.addIssue({ code: "custom", message: `expected a duration of at least 1s like "30m" or "2h", got ${JSON.stringify(value)}` });
-    return z.NEVER;
-  }
-  return ms;
-});
+const everySchema = z.pipe(
+  z.union([z.number(), z.string()]),
+  z.transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === undefined || ms < MIN_EVERY_MS) {
+      z.addIssue(ctx, `expected a duration of at least 1s like "30m" or "2h", got ${JSON.stringify(value)}`);
+      return z.NEVER;
+    }
+    return ms;
+  }),
+);
 
 export const scheduleSchema = z
   .strictObject({
-    cron: z.string().optional(),
-    every: everySchema.optional(),
-    at: z.string().optional(),
-    timezone: z.string().refine(isTimeZone, "unknown time zone; use an IANA name like Europe/Paris").optional(),
-    prompt: z.string().trim().min(1, "say what the agent is asked to do").max(4000),
-    type: z.string().min(1).max(200).optional(),
-    payload: z.record(z.string(), z.unknown()).optional(),
-    priority: prioritySchema.optional(),
-    enabled: z.boolean().default(true),
+    cron: z.optional(z.string()),
+    every: z.optional(everySchema),
+    at: z.optional(z.string()),
+    timezone: z.optional(z.string().check(z.refine(isTimeZone, "unknown time zone; use an IANA name like Europe/Paris"))),
+    prompt: z.string().check(z.trim(), z.minLength(1, "say what the agent is asked to do"), z.maxLength(4000)),
+    type: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+    payload: z.optional(z.record(z.string(), z.unknown())),
+    priority: z.optional(prioritySchema),
+    enabled: z._default(z.boolean(), true),
     // Tier 4: the chat its settled reply goes to (core/reply-target.ts checks the chat is known).
-    replyTo: z.string().regex(TELEGRAM_TARGET, `not a chat address; ${REPLY_TARGET_RULE}`).optional(),
-    notify: z.enum(["unless-ok", "always"]).default("unless-ok"),
+    replyTo: z.optional(z.string().check(z.regex(TELEGRAM_TARGET, `not a chat address; ${REPLY_TARGET_RULE}`))),
+    notify: z._default(z.enum(["unless-ok", "always"]), "unless-ok"),
   })
-  .superRefine((s, ctx) => {
+  .check(z.superRefine((s, ctx) => {
     const given = (["cron", "every", "at"] as const).filter((k) => s[k] !== undefined);
     if (given.length !== 1) {
       ctx.addIssue({
@@ -112,7 +115,7 @@ export const scheduleSchema = z
     if (s.at !== undefined && atInstant(s.at, s.timezone) === undefined) {
       ctx.addIssue({ code: "custom", path: ["at"], message: `${JSON.stringify(s.at)} is not ISO 8601; use e.g. "2026-12-02T09:00" (in the schedule's timezone) or "2026-12-02T08:00:00Z"` });
     }
-  });
+  }));
 
 export type ScheduleInput = z.input<typeof scheduleSchema>;
 export type ScheduleDef = z.output<typeof scheduleSchema>;

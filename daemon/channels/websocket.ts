@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
-import * as z from "zod";
+import * as z from "../../core/zod.ts";
 import { BackoffGate } from "../../core/backoff-gate.ts";
 import type { DaemonQueueItem } from "../../core/daemon-state.ts";
 import type { Logger } from "../../core/log.ts";
@@ -43,12 +43,12 @@ export const MAX_CONNECTIONS = 256;
 
 const requestSchema = z.object({
   type: z.literal("req"),
-  id: z.union([z.string().min(1).max(200), z.number()]),
-  method: z.string().min(1).max(100),
-  params: z.record(z.string(), z.unknown()).optional(),
+  id: z.union([z.string().check(z.minLength(1), z.maxLength(200)), z.number()]),
+  method: z.string().check(z.minLength(1), z.maxLength(100)),
+  params: z.optional(z.record(z.string(), z.unknown())),
 });
 type Request = z.infer<typeof requestSchema>;
-const promptParams = z.object({ text: z.string().trim().min(1, "text must not be empty").max(MAX_PROMPT_CHARS) });
+const promptParams = z.object({ text: z.string().check(z.trim(), z.minLength(1, "text must not be empty"), z.maxLength(MAX_PROMPT_CHARS)) });
 
 export interface WebSocketChannelOptions {
   host: string;
