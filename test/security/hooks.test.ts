@@ -4,15 +4,14 @@
 // to reach POST /events or a hook without its credentials.
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { hooksSchema } from "../../core/hook-config.ts";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
-import { createLogger } from "../../core/log.ts";
-import { startWorker, type RunningWorker } from "../../worker/server.ts";
 import { startRedis } from "../harness/redis.ts";
+import { workerForFile } from "../harness/worker.ts";
 import { testConfig } from "../harness/settings.ts";
 
 const TOKEN = "hooks-attack-token-0123";
@@ -35,15 +34,7 @@ const config = {
     }) },
 };
 const inbox = async () => (await redis.lrange(keysFor(config.prefix).inbox(CENTRAL_SESSION), 0, -1)).map((r) => JSON.parse(r) as { id: string; payload: Record<string, unknown> });
-let worker: RunningWorker;
-
-before(async () => {
-  worker = await startWorker(config, { port: 0, host: "127.0.0.1", log: createLogger({ kind: "worker", level: "error" }) });
-});
-after(async () => {
-  await worker?.close();
-  rmSync(home, { recursive: true, force: true });
-});
+const worker = workerForFile(config);
 
 function signedDelivery(body: string, delivery?: string): Record<string, string> {
   const stamp = String(Math.floor(Date.now() / 1000));

@@ -1,16 +1,15 @@
 // Attacks on the worker, replayed against a real listening worker (@hono/node-server on
 // loopback) and a real redis-server: each asserts the refusal.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { connect } from "node:net";
 import { createHmac } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { CENTRAL_SESSION, keysFor } from "../../core/keys.ts";
-import { createLogger } from "../../core/log.ts";
-import { startWorker, type RunningWorker } from "../../worker/server.ts";
 import { startRedis } from "../harness/redis.ts";
+import { workerForFile } from "../harness/worker.ts";
 import { testConfig } from "../harness/settings.ts";
 
 const TOKEN = "security-test-token-0123";
@@ -21,15 +20,7 @@ const redis = await server.consumer();
 const home = mkdtempSync(join(tmpdir(), "agent-gateway-sec-worker-"));
 const base = testConfig(server.url, server.prefix());
 const config = { ...base, home, apiToken: TOKEN, heartbeat: { ...base.heartbeat, enabled: false }, worker: { ...base.worker, githubSecret: SECRET, rateLimitPerMinute: RATE } };
-let worker: RunningWorker;
-
-before(async () => {
-  worker = await startWorker(config, { port: 0, host: "127.0.0.1", log: createLogger({ kind: "worker", level: "error" }) });
-});
-after(async () => {
-  await worker?.close();
-  rmSync(home, { recursive: true, force: true });
-});
+const worker = workerForFile(config);
 
 const post = (path: string, body: string, headers: Record<string, string>) => fetch(`${worker.url}${path}`, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
 const bearer = { authorization: `Bearer ${TOKEN}` };
