@@ -28,6 +28,7 @@ import { keysFor } from "./keys.ts";
 import type { Logger } from "./log.ts";
 import { runScript } from "./lua/index.ts";
 import { pushEvent } from "./push.ts";
+import { readDailySpend } from "./budget-view.ts";
 import { localDay } from "./spend.ts";
 
 export type GateConfig = Pick<Config, "prefix" | "budget" | "heartbeat" | "maxEventBytes" | "inboxCap" | "pushDedupeWindow">;
@@ -58,7 +59,6 @@ export interface Admission {
 
 /** The notice and the budget.exhausted event are kept this long (past the day they are for). */
 const NOTICE_TTL_MS = 2 * 86_400_000;
-const SPENT_FIELDS = ["automated:input", "automated:output", "automated:cacheRead", "automated:cacheWrite", "automated:cost"];
 
 export class BudgetGate {
   /** The local day this gate last saw the budget reached (then it does not ask Redis again). */
@@ -119,12 +119,8 @@ export class BudgetGate {
   }
 
   private async dailyState(now: number): Promise<{ reached: boolean; spent: DailySpend }> {
-    const keys = keysFor(this.config.prefix);
-    const day = this.day(now);
-    const [spentReply, resumed] = await Promise.all([this.redis.hmget(keys.spend(day), ...SPENT_FIELDS), this.redis.exists(keys.budgetResumed(day))]);
-    const [input, output, cacheRead, cacheWrite, cost] = spentReply.map((v) => Number(v ?? 0));
-    const spent = { tokens: input! + output! + cacheRead! + cacheWrite!, cost: cost! };
-    return { reached: resumed === 0 && dailyReached(this.config.budget, spent), spent };
+    const { spent, resumed } = await readDailySpend(this.redis, this.config.prefix, now, this.config.heartbeat.timezone);
+    return { reached: !resumed && dailyReached(this.config.budget, spent), spent };
   }
 
   /** The first to see the budget reached today pushes the urgent budget.exhausted event. */

@@ -3,10 +3,10 @@
 // the last hour against budget.automatedPerHour, and the per-source limit. Read from Redis, so
 // every process shows the same.
 import type { Redis } from "ioredis";
-import { BUDGET_WINDOW_MS, dailyBudgetOn, dailyReached, nextLocalMidnight, type BudgetSettings, type BudgetWait } from "./budget.ts";
+import { BUDGET_WINDOW_MS, dailyBudgetOn, dailyReached, nextLocalMidnight, type BudgetSettings, type BudgetWait, type DailySpend } from "./budget.ts";
 import { keysFor } from "./keys.ts";
 import { localClock } from "./local-time.ts";
-import { localDay, readSpend, totalTokens } from "./spend.ts";
+import { localDay, readSpendDay, totalTokens } from "./spend.ts";
 
 export interface BudgetState {
   /** The zone the local day is counted in (heartbeat.timezone; the system's when unset). */
@@ -29,16 +29,21 @@ export interface BudgetState {
   perSource?: { limit: number; urgentBypasses: boolean };
 }
 
+/** Today's (local day's) automated spend against the daily budget, and whether /gateway resume lifted it. */
+export async function readDailySpend(redis: Redis, prefix: string, now: number, timeZone?: string): Promise<{ day: string; spent: DailySpend; resumed: boolean }> {
+  const day = localDay(now, timeZone);
+  const [today, resumed] = await Promise.all([readSpendDay(redis, prefix, day), redis.exists(keysFor(prefix).budgetResumed(day))]);
+  return { day, spent: { tokens: totalTokens(today.automated), cost: today.automated.cost }, resumed: resumed === 1 };
+}
+
 export async function readBudgetState(redis: Redis, prefix: string, budget: BudgetSettings, now: number, timeZone?: string): Promise<BudgetState> {
   const keys = keysFor(prefix);
   const state: BudgetState = { timeZone };
   if (dailyBudgetOn(budget)) {
-    const day = localDay(now, timeZone);
-    const [[today], resumed] = await Promise.all([readSpend(redis, prefix, now, timeZone, 1), redis.exists(keys.budgetResumed(day))]);
-    const spent = { tokens: totalTokens(today!.automated), cost: today!.automated.cost };
+    const { day, spent, resumed } = await readDailySpend(redis, prefix, now, timeZone);
     const limit = { tokens: budget.daily.tokens, cost: budget.daily.cost };
     const reached = dailyReached(budget, spent);
-    state.daily = { day, spent, limit, reached, resumed: resumed === 1, hard: budget.hard, resetsAt: nextLocalMidnight(now, timeZone) };
+    state.daily = { day, spent, limit, reached, resumed, hard: budget.hard, resetsAt: nextLocalMidnight(now, timeZone) };
   }
   if (budget.automatedPerHour > 0) {
     state.automatedLastHour = { runs: await redis.zcount(keys.budgetRuns, `(${now - BUDGET_WINDOW_MS}`, "+inf"), limit: budget.automatedPerHour };

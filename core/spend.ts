@@ -77,15 +77,21 @@ export async function readSpend(redis: Redis, prefix: string, now: number, timeZ
   // 24-hour steps back, deduplicated: a day a DST change lengthens would otherwise repeat.
   const dayNames = [...new Set(Array.from({ length: days + 1 }, (_, i) => localDay(now - i * DAY_MS, timeZone)))].slice(0, days);
   const hashes = await Promise.all(dayNames.map((day) => redis.hgetall(keys.spend(day))));
-  return dayNames.map((day, i) => {
-    const hash = hashes[i] ?? {};
-    const usage = (kind: RunKind): Usage => {
-      const u = noUsage();
-      for (const field of FIELDS) u[field] = Number(hash[`${kind}:${field}`] ?? 0);
-      return u;
-    };
-    return { day, automated: usage("automated"), human: usage("human") };
-  });
+  return dayNames.map((day, i) => spendDay(day, hashes[i] ?? {}));
+}
+
+/** One local day (`localDay`'s name for it). */
+export async function readSpendDay(redis: Redis, prefix: string, day: string): Promise<SpendDay> {
+  return spendDay(day, await redis.hgetall(keysFor(prefix).spend(day)));
+}
+
+function spendDay(day: string, hash: Record<string, string>): SpendDay {
+  const usage = (kind: RunKind): Usage => {
+    const u = noUsage();
+    for (const field of FIELDS) u[field] = Number(hash[`${kind}:${field}`] ?? 0);
+    return u;
+  };
+  return { day, automated: usage("automated"), human: usage("human") };
 }
 
 export function totalOf(days: SpendDay[], kind: RunKind): Usage {
