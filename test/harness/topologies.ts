@@ -19,7 +19,8 @@ export interface Node {
 
 const tempDir = (what: string) => {
   const dir = mkdtempSync(join(tmpdir(), `agent-gateway-${what}-`));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  // Retried: a Sentinel still rewriting its config file as the file ends made rmdir fail (ENOTEMPTY).
+  after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   return dir;
 };
 
