@@ -19,8 +19,9 @@ export interface Node {
 
 const tempDir = (what: string) => {
   const dir = mkdtempSync(join(tmpdir(), `agent-gateway-${what}-`));
-  // Retried: a Sentinel still rewriting its config file as the file ends made rmdir fail (ENOTEMPTY).
-  after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
+  // At exit, once every after() hook has stopped the servers: an after() of its own ran first
+  // (registered before the servers), while a Sentinel still rewrote its config (ENOTEMPTY).
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   return dir;
 };
 
