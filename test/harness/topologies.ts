@@ -19,9 +19,15 @@ export interface Node {
 
 const tempDir = (what: string) => {
   const dir = mkdtempSync(join(tmpdir(), `agent-gateway-${what}-`));
-  // At exit, once every after() hook has stopped the servers: an after() of its own ran first
-  // (registered before the servers), while a Sentinel still rewrote its config (ENOTEMPTY).
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
+  // This after() runs before the servers' own (registered first): a Sentinel still rewriting its
+  // config then makes rmdir fail (ENOTEMPTY), and the directory goes at exit, the servers stopped.
+  after(() => {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      process.once("exit", () => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
+    }
+  });
   return dir;
 };
 
